@@ -1,0 +1,22 @@
+/* Start-up: probe the host, find and vet the program, start the first guest. */
+#ifndef HOSTK_BOOT_H
+#define HOSTK_BOOT_H
+
+#include <stdbool.h>
+
+struct boot_opts {
+	int cpus;		/* host CPUs to share with the guests */
+	bool pin;		/* pin hostk and guests to them */
+};
+
+/* Looks PROG up in PATH like env(1) does and checks it can be executed; on
+ * failure prints one line and exits 127 (not found) or 126 (not runnable). */
+char *boot_resolve(const char *prog);
+/* Probes, pins, installs hostk's own signal handling and starts path as the
+ * guest's pid 1, seized and filtered before its first instruction. */
+void boot(const struct boot_opts *o, const char *path, char *const argv[]);
+/* After the last guest: restore the terminal, report a failed first exec.
+ * Returns the status hostk exits with. */
+int boot_finish(int status);
+
+#endif

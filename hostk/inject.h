@@ -1,0 +1,13 @@
+/* Running a syscall inside a stopped guest, as if the guest had made it. */
+#ifndef HOSTK_INJECT_H
+#define HOSTK_INJECT_H
+
+#include "task.h"
+
+/* tk is at a syscall-exit stop with registers regs.  Runs nr(args) in the
+ * guest and returns its result, or -ESRCH when the guest died meanwhile (its
+ * exit report is left for the kernel loop).  The caller writes the registers
+ * it wants the guest to resume with afterwards. */
+long inject_syscall(struct task *tk, const regs_t *regs, long nr, const unsigned long args[6]);
+
+#endif

@@ -1,0 +1,177 @@
+/* The command line: run, syscalls, bench, version.  Only this file and
+ * boot.c print and exit on errors; everything below them returns errors. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot.h"
+#include "filter.h"
+#include "policy.h"
+#include "stop.h"
+#include "systab.h"
+#include "trace.h"
+#include "util.h"
+#include "../tools/bench.h"
+
+static const char usage_text[] =
+	"Usage: hostk run [OPTIONS] [--] PROG [ARGS...]   run PROG as the first guest (pid 1)\n"
+	"       hostk syscalls [--json] [--filter]        print the trap table (or the seccomp filter)\n"
+	"       hostk bench [--json] [--smoke] [-n N]      measure trap costs against native and strace\n"
+	"       hostk version | --version | --help\n"
+	"\n"
+	"Run options:\n"
+	"  --trace[=FILE]      one line per trap, signal, exception, fork, exec, exit (default: stderr)\n"
+	"  --stats[=FILE]      traps per syscall with times, and cpu time split, at exit (default: stderr)\n"
+	"  --json              --trace and --stats as JSON (one object per line / one object)\n"
+	"  --cpus N            share N host CPUs with the guests (default 1)\n"
+	"  --no-pin            do not pin hostk and the guests to CPUs\n"
+	"  --deny NAME[=ERR]   make syscall NAME fail with errno ERR (name or number; default EPERM)\n"
+	"  --kill NAME         kill any guest process that makes syscall NAME\n"
+	"\n"
+	"hostk exits with the status of the guest's pid 1 (128+N if it died of signal N),\n"
+	"127 if PROG is not found, 126 if it cannot be run, 2 for bad usage.\n";
+
+static _Noreturn void usage(int status)
+{
+	fputs(usage_text, status ? stderr : stdout);
+	exit(status);
+}
+
+static _Noreturn void bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "hostk: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'hostk --help'.\n");
+	exit(EXIT_USAGE);
+}
+
+static FILE *open_out(const char *path)
+{
+	FILE *fp;
+
+	if (!path)
+		return stderr;
+	if (!(fp = fopen(path, "we")))
+		die_errno("%s", path);
+	setvbuf(fp, NULL, _IOFBF, 1 << 16);
+	return fp;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL };
+	static const struct option opts[] = {
+		{ "trace", optional_argument, 0, O_TRACE },
+		{ "stats", optional_argument, 0, O_STATS },
+		{ "json", no_argument, 0, O_JSON },
+		{ "cpus", required_argument, 0, O_CPUS },
+		{ "no-pin", no_argument, 0, O_NOPIN },
+		{ "deny", required_argument, 0, O_DENY },
+		{ "kill", required_argument, 0, O_KILL },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	struct boot_opts bo = { .cpus = 1, .pin = true };
+	const char *trace_path = NULL, *stats_path = NULL;
+	bool trace = false, stats = false;
+	char *path, *end;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_TRACE: trace = true; trace_path = optarg; break;
+		case O_STATS: stats = true; stats_path = optarg; break;
+		case O_JSON: out_json = true; break;
+		case O_CPUS:
+			bo.cpus = (int)strtol(optarg, &end, 10);
+			if (*end || bo.cpus < 1 || bo.cpus > 1024)
+				bad_usage("--cpus wants a number from 1 to 1024, not '%s'", optarg);
+			break;
+		case O_NOPIN: bo.pin = false; break;
+		case O_DENY:
+			if (policy_set(optarg, D_DENY) < 0)
+				bad_usage("--deny: unknown syscall or errno in '%s'", optarg);
+			break;
+		case O_KILL:
+			if (strchr(optarg, '=') || policy_set(optarg, D_KILL) < 0)
+				bad_usage("--kill: unknown syscall '%s'", optarg);
+			break;
+		case 'h': usage(0);
+		default: usage(EXIT_USAGE);
+		}
+	}
+	if (optind >= argc)
+		bad_usage("%s", "run: no program given");
+	path = boot_resolve(argv[optind]);
+	if (trace)
+		trace_fp = open_out(trace_path);
+	if (stats)
+		stats_fp = open_out(stats_path);
+	stats_start();
+	boot(&bo, path, argv + optind);
+	status = kernel_loop();
+	stats_report();
+	if (trace_fp)
+		fflush(trace_fp);
+	return boot_finish(status);
+}
+
+static int cmd_syscalls(int argc, char **argv)
+{
+	bool json = false, filter = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--filter"))
+			filter = true;
+		else
+			bad_usage("syscalls: unknown option '%s'", argv[i]);
+	}
+	if (filter) {
+		int rc = filter_build();
+
+		if (rc < 0)
+			die("cannot build the seccomp filter: %s", strerror(-rc));
+		filter_dump(stdout);
+		return 0;
+	}
+	if (json)
+		printf("[");
+	for (long nr = 0, n = 0; nr < NR_SYSCALLS; nr++) {
+		const struct sysent *e = &systab[nr];
+
+		if (!e->name)
+			continue;
+		if (json)
+			printf("%s\n{\"nr\":%ld,\"name\":\"%s\",\"nargs\":%d,\"disp\":\"%s\",\"note\":\"%s\"}",
+			       n++ ? "," : "", nr, e->name, e->nargs, disp_names[sys_disp(nr)], e->note ? e->note : "");
+		else
+			printf("%4ld  %-24s %-8s %s\n", nr, e->name, disp_names[sys_disp(nr)], e->note ? e->note : "");
+	}
+	if (json)
+		printf("\n]\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd)
+		usage(EXIT_USAGE);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "syscalls"))
+		return cmd_syscalls(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("hostk %s\n", HOSTK_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
+		usage(0);
+	bad_usage("unknown command '%s'", cmd);
+}

@@ -1,0 +1,225 @@
+/* The kernel loop.  hostk sleeps in waitpid() for any guest task; each report
+ * is one of: a trap (seccomp stop) or its exit stop, a clone, exec or group
+ * stop event, a signal about to be delivered, or a task that ended.  Clone
+ * children are held until both their parent's event and their own first stop
+ * have been seen, so that their ids are fixed before either runs. */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "exc.h"
+#include "stop.h"
+#include "trace.h"
+#include "trap.h"
+#include "uaccess.h"
+#include "util.h"
+
+volatile sig_atomic_t shutdown_sig;
+volatile pid_t init_host_pid;
+
+static int init_status = -1;	/* pid 1's wait status once it ended */
+static bool killing;		/* pid 1 is gone: every other guest goes too */
+
+static void kill_all_guests(void)
+{
+	for (struct task *t = tasks; t; t = t->next)
+		kill(t->tid, SIGKILL);
+}
+
+/* A child's first stop, once its parent's clone event linked it: give it its
+ * guest tid, then let it and its parent run. */
+static void child_start(struct task *c)
+{
+	struct task *parent = c->held_parent;
+	pid_t vtid = c->vtid;
+
+	if (c->clone_flags & CLONE_CHILD_SETTID)
+		copy_to_guest(c->tid, c->child_tid_addr, &vtid, sizeof vtid);
+	if (trace_fp)
+		trace_event(c, "%s of %d", (c->clone_flags & CLONE_THREAD) ? "thread" : "process",
+			    parent ? parent->proc->vpid : 0);
+	task_resume(c, 0);
+	if (parent) {
+		c->held_parent = NULL;
+		task_resume(parent, 0);
+	}
+}
+
+static void on_clone(struct task *parent, int event)
+{
+	unsigned long msg = 0, flags = 0, *s = parent->sys.scratch;
+	struct task *c;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) < 0)
+		return;
+	if (parent->sys.active)
+		flags = s[0];
+	else if (event == PTRACE_EVENT_VFORK)
+		flags = CLONE_VM | CLONE_VFORK;
+	c = task_of((pid_t)msg);
+	if (!c)
+		c = task_embryo((pid_t)msg);
+	task_link(c, parent, flags);
+	c->child_tid_addr = s[2];
+	if (flags & CLONE_PARENT_SETTID) {
+		pid_t vtid = c->vtid;
+
+		copy_to_guest(parent->tid, s[1], &vtid, sizeof vtid);
+	}
+	if (killing) {
+		kill(c->tid, SIGKILL);
+		return;
+	}
+	c->held_parent = parent;
+	if (c->started)
+		child_start(c);
+}
+
+static void on_exec(struct task *tk)
+{
+	unsigned long former = 0;
+
+	ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &former);
+	if ((pid_t)former != tk->tid) {
+		struct task *execer = task_of((pid_t)former);
+
+		if (execer)
+			task_exec_takeover(tk, execer);
+	}
+	if (trace_fp)
+		trace_event(tk, "exec");
+	task_resume(tk, 0);
+}
+
+/* Signal ids name the sender or the child; the guest must see guest ids. */
+static void on_signal(struct task *tk, int sig)
+{
+	siginfo_t si;
+
+	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0 && !exc_seen(tk, &si) &&
+	    (si.si_code <= 0 || sig == SIGCHLD) && si.si_code != SI_KERNEL) {
+		pid_t v = pid_to_guest(si.si_pid);
+
+		if (v != si.si_pid) {
+			si.si_pid = v;
+			ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
+		}
+	}
+	if (trace_fp)
+		trace_event(tk, "signal %d (%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	task_resume(tk, sig);
+}
+
+static void on_exit(pid_t tid, int status)
+{
+	struct task *tk = task_of(tid);
+	struct proc *p;
+	bool was_init;
+
+	if (!tk) {
+		/* A zombie whose guest parent died unreaped: hostk just reaped it. */
+		if ((p = proc_by_pid(tid)) && p->exited)
+			proc_reaped(p);
+		return;
+	}
+	p = tk->proc;
+	was_init = p && p == init_proc && tid == p->pid;
+	if (trace_fp)
+		trace_event(tk, WIFEXITED(status) ? "exit %d" : "killed by signal %d",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (tk->held_parent)
+		task_resume(tk->held_parent, 0);
+	for (struct task *t = tasks; t; t = t->next)
+		if (t->held_parent == tk)
+			t->held_parent = NULL;
+	task_exit(tk);
+	if (was_init) {
+		init_status = status;
+		init_host_pid = 0;
+		killing = true;
+		kill_all_guests();
+	}
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void on_stop(pid_t tid, int status)
+{
+	struct task *tk = task_of(tid);
+	int sig = WSTOPSIG(status), event = status >> 16;
+
+	if (!tk)
+		tk = task_embryo(tid);	/* its parent's clone event is still to come */
+	if (killing) {
+		kill(tid, SIGKILL);
+		return;
+	}
+	if (!tk->started) {
+		tk->started = true;
+		if (tk->linked)
+			child_start(tk);
+		return;
+	}
+	switch (event) {
+	case PTRACE_EVENT_SECCOMP:
+		trap_seccomp(tk);
+		return;
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		on_clone(tk, event);
+		return;
+	case PTRACE_EVENT_EXEC:
+		on_exec(tk);
+		return;
+	case PTRACE_EVENT_STOP:
+		if (is_stop_signal(sig)) {
+			/* Group stop: stay stopped, but let SIGCONT through. */
+			if (trace_fp)
+				trace_event(tk, "stopped (%s)", sigabbrev_np(sig));
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+		} else {
+			task_resume(tk, 0);
+		}
+		return;
+	case 0:
+		if (sig == (SIGTRAP | 0x80))
+			trap_exit(tk);
+		else
+			on_signal(tk, sig);
+		return;
+	default:
+		task_resume(tk, 0);
+		return;
+	}
+}
+
+int kernel_loop(void)
+{
+	for (;;) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL);
+
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD)
+				break;
+			die_errno("waitpid");
+		}
+		if (WIFSTOPPED(status))
+			on_stop(tid, status);
+		else if (WIFEXITED(status) || WIFSIGNALED(status))
+			on_exit(tid, status);
+	}
+	if (init_status < 0)
+		return 1;
+	return WIFEXITED(init_status) ? WEXITSTATUS(init_status) : 128 + WTERMSIG(init_status);
+}

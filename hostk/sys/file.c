@@ -1,0 +1,58 @@
+/* Opens, and the /proc fence.  A guest must not open the /proc entries of a
+ * process that is not a guest (hostk's memory, another user program's
+ * environment).  Paths can't be judged before the open (symlinks, "..", a
+ * directory fd, a rename racing the check), so the check is made after it,
+ * on what the descriptor really is; a forbidden one is closed again inside
+ * the guest and the guest sees ENOENT, as if the process did not exist. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../inject.h"
+#include "../trace.h"
+#include "../trap.h"
+#include "sys.h"
+
+enum trap_action sys_open(struct trap *t)
+{
+	(void)t;
+	return TRAP_RUN_EXIT;
+}
+
+/* "/proc/N" or "/proc/N/..." with N not a guest. */
+static bool foreign_proc_path(const char *path)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(path, "/proc/", 6) != 0 || path[6] < '1' || path[6] > '9')
+		return false;
+	pid = strtol(path + 6, &end, 10);
+	if (*end != '/' && *end != 0)
+		return false;
+	return !pid_is_guest((pid_t)pid);
+}
+
+void sys_open_exit(struct trap *t)
+{
+	char link[64], path[4096];
+	unsigned long args[6] = { 0 };
+	ssize_t n;
+
+	if (t->ret < 0)
+		return;
+	snprintf(link, sizeof link, "/proc/%d/fd/%ld", t->task->tid, t->ret);
+	n = readlink(link, path, sizeof path - 1);
+	if (n <= 0)
+		return;
+	path[n] = 0;
+	if (!foreign_proc_path(path))
+		return;
+	trace_event(t->task, "fence: open of %s refused", path);
+	args[0] = (unsigned long)t->ret;
+	inject_syscall(t->task, &t->regs, SYS_close, args);
+	t->ret = -ENOENT;
+}

@@ -1,0 +1,329 @@
+/* The task table.  Every host thread of a guest is a task; every thread group
+ * a proc.  Guest ids are hostk's own: the first guest is pid 1 and the rest
+ * are handed out in order, like Linux does.  stop.c creates and ends tasks as
+ * ptrace reports them; the sys/ handlers translate ids through pid_to_*(). */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+#include "util.h"
+
+#define HASH_SIZE 1024
+#define VPID_MAX 4194304	/* Linux's PID_MAX_LIMIT */
+
+/* The pid map: host id <-> guest id.  An entry lives while anything names it:
+ * a live thread, an unreaped zombie, or a process group or session that still
+ * has members (a group outlives its leader). */
+struct pident {
+	pid_t host, v;
+	int refs;
+	struct pident *hnext, *vnext;
+};
+
+static struct pident *by_host[HASH_SIZE], *by_v[HASH_SIZE];
+static struct task *task_hash[HASH_SIZE];
+static pid_t last_vpid;
+
+struct proc *procs;
+struct task *tasks;
+int ntasks;
+struct proc *init_proc;
+
+static unsigned hash(pid_t id) { return (unsigned)id * 2654435761u % HASH_SIZE; }
+
+static void *xcalloc(size_t n)
+{
+	void *p = calloc(1, n);
+
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+static struct pident *pident_host(pid_t host)
+{
+	struct pident *e;
+
+	for (e = by_host[hash(host)]; e; e = e->hnext)
+		if (e->host == host)
+			return e;
+	return NULL;
+}
+
+static struct pident *pident_v(pid_t v)
+{
+	struct pident *e;
+
+	for (e = by_v[hash(v)]; e; e = e->vnext)
+		if (e->v == v)
+			return e;
+	return NULL;
+}
+
+static pid_t pident_new(pid_t host)
+{
+	struct pident *e = xcalloc(sizeof *e);
+	pid_t v = last_vpid;
+
+	do
+		v = v >= VPID_MAX ? 1 : v + 1;
+	while (pident_v(v));
+	last_vpid = v;
+	e->host = host;
+	e->v = v;
+	e->refs = 1;
+	e->hnext = by_host[hash(host)];
+	by_host[hash(host)] = e;
+	e->vnext = by_v[hash(v)];
+	by_v[hash(v)] = e;
+	return v;
+}
+
+static void pident_ref(pid_t host)
+{
+	struct pident *e = pident_host(host);
+
+	if (e)
+		e->refs++;
+}
+
+static void pident_put(pid_t host)
+{
+	struct pident *e = pident_host(host), **pp;
+
+	if (!e || --e->refs > 0)
+		return;
+	for (pp = &by_host[hash(host)]; *pp != e; pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	for (pp = &by_v[hash(e->v)]; *pp != e; pp = &(*pp)->vnext)
+		;
+	*pp = e->vnext;
+	free(e);
+}
+
+pid_t pid_to_host(pid_t v)
+{
+	struct pident *e;
+
+	if (v == 0)
+		return 0;
+	e = v > 0 ? pident_v(v) : NULL;
+	return e ? e->host : -1;
+}
+
+pid_t pid_to_guest(pid_t host)
+{
+	struct pident *e;
+
+	if (host <= 0)
+		return host;
+	e = pident_host(host);
+	return e ? e->v : 0;
+}
+
+bool pid_is_guest(pid_t host)
+{
+	return host > 0 && pident_host(host);
+}
+
+struct task *task_of(pid_t tid)
+{
+	struct task *t;
+
+	for (t = task_hash[hash(tid)]; t; t = t->hnext)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+struct task *task_by_vtid(pid_t vtid)
+{
+	pid_t h = pid_to_host(vtid);
+
+	return h > 0 ? task_of(h) : NULL;
+}
+
+struct proc *proc_by_vpid(pid_t vpid)
+{
+	struct proc *p;
+
+	for (p = procs; p; p = p->next)
+		if (p->vpid == vpid)
+			return p;
+	return NULL;
+}
+
+struct proc *proc_by_pid(pid_t pid)
+{
+	struct proc *p;
+
+	for (p = procs; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static struct task *task_new(pid_t tid)
+{
+	struct task *t = xcalloc(sizeof *t);
+
+	t->tid = tid;
+	t->hnext = task_hash[hash(tid)];
+	task_hash[hash(tid)] = t;
+	t->next = tasks;
+	tasks = t;
+	ntasks++;
+	return t;
+}
+
+static void task_free(struct task *t)
+{
+	struct task **pp;
+
+	for (pp = &task_hash[hash(t->tid)]; *pp != t; pp = &(*pp)->hnext)
+		;
+	*pp = t->hnext;
+	for (pp = &tasks; *pp != t; pp = &(*pp)->next)
+		;
+	*pp = t->next;
+	ntasks--;
+	free(t);
+}
+
+static struct proc *proc_new(pid_t pid, pid_t vpid, struct proc *parent, pid_t pgid, pid_t sid)
+{
+	struct proc *p = xcalloc(sizeof *p);
+
+	p->pid = pid;
+	p->vpid = vpid;
+	p->parent = parent;
+	p->pgid = pgid;
+	p->sid = sid;
+	pident_ref(pgid);
+	pident_ref(sid);
+	p->next = procs;
+	procs = p;
+	return p;
+}
+
+static void proc_free(struct proc *p)
+{
+	struct proc **pp, *q;
+
+	for (q = procs; q; q = q->next)
+		if (q->parent == p)
+			q->parent = init_proc != p ? init_proc : NULL;
+	for (pp = &procs; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	pident_put(p->pgid);
+	pident_put(p->sid);
+	pident_put(p->pid);
+	if (init_proc == p)
+		init_proc = NULL;
+	free(p);
+}
+
+struct task *task_first(pid_t pid)
+{
+	struct task *t = task_new(pid);
+
+	t->vtid = pident_new(pid);
+	/* Its group is its own (boot made it a leader); its session is outside. */
+	t->proc = init_proc = proc_new(pid, t->vtid, NULL, pid, getsid(pid));
+	t->proc->nthreads = 1;
+	t->proc->reaped_by_hostk = true;
+	t->started = t->linked = true;
+	return t;
+}
+
+struct task *task_embryo(pid_t tid)
+{
+	return task_new(tid);
+}
+
+void task_link(struct task *c, struct task *parent, unsigned long flags)
+{
+	struct proc *pp = parent->proc;
+
+	c->vtid = pident_new(c->tid);
+	c->clone_flags = flags;
+	c->linked = true;
+	if (flags & CLONE_THREAD) {
+		c->proc = pp;
+		pp->nthreads++;
+		return;
+	}
+	c->proc = proc_new(c->tid, c->vtid, (flags & CLONE_PARENT) ? pp->parent : pp,
+			   pp->pgid, pp->sid);
+	c->proc->nthreads = 1;
+	c->proc->own_filter = pp->own_filter;	/* filters are inherited */
+	/* CLONE_PARENT from pid 1 gives hostk a child. */
+	c->proc->reaped_by_hostk = !c->proc->parent;
+}
+
+bool task_exit(struct task *t)
+{
+	struct proc *p = t->proc;
+	bool leader;
+
+	if (!p) {		/* an embryo that never got linked */
+		task_free(t);
+		return false;
+	}
+	leader = t->tid == p->pid;
+	if (!leader)
+		pident_put(t->tid);
+	task_free(t);
+	if (--p->nthreads > 0 || !leader)
+		return false;
+	/* The whole group is gone.  Its children now belong to pid 1 (hostk,
+	 * as subreaper, is their host parent and reaps them). */
+	for (struct proc *q = procs; q; q = q->next)
+		if (q->parent == p) {
+			q->parent = init_proc != p ? init_proc : NULL;
+			q->reaped_by_hostk = true;
+		}
+	if (p->reaped_by_hostk)
+		proc_free(p);	/* hostk's waitpid was the reap */
+	else
+		p->exited = true;
+	return true;
+}
+
+void proc_reaped(struct proc *p)
+{
+	if (p->exited)
+		proc_free(p);
+}
+
+void task_exec_takeover(struct task *leader, struct task *execer)
+{
+	/* The execer becomes the leader: the leader's tid and guest id stay,
+	 * the execer's own id goes.  The other threads were killed by the
+	 * host and report their own exits. */
+	leader->sys = execer->sys;
+	leader->started = leader->linked = true;
+	pident_put(execer->tid);
+	execer->proc->nthreads--;
+	task_free(execer);
+}
+
+void proc_set_pgid(struct proc *p, pid_t pgid)
+{
+	pident_ref(pgid);
+	pident_put(p->pgid);
+	p->pgid = pgid;
+}
+
+void proc_set_sid(struct proc *p)
+{
+	pident_ref(p->pid);
+	pident_ref(p->pid);
+	pident_put(p->pgid);
+	pident_put(p->sid);
+	p->pgid = p->sid = p->pid;
+}

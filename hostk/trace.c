@@ -1,0 +1,322 @@
+/* The event log and the statistics.  --trace prints one line per trap in
+ * strace's spirit (guest pid, syscall, decoded arguments, result, and what
+ * hostk did), plus lines for forks, execs, signals, exceptions and exits;
+ * --stats prints counts and times at exit, like `strace -c`.  --json makes
+ * both one JSON object per line / one object. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "policy.h"
+#include "task.h"
+#include "trace.h"
+#include "uaccess.h"
+#include "util.h"
+
+FILE *trace_fp;
+FILE *stats_fp;
+bool out_json;
+
+struct flagname {
+	unsigned long val;
+	const char *name;
+};
+
+#define F(x) { x, #x }
+static const struct flagname oflags[] = {
+	F(O_CREAT), F(O_EXCL), F(O_NOCTTY), F(O_TRUNC), F(O_APPEND), F(O_NONBLOCK), F(O_DSYNC),
+	F(O_DIRECT), F(O_LARGEFILE), F(O_DIRECTORY), F(O_NOFOLLOW), F(O_NOATIME), F(O_CLOEXEC),
+	F(O_PATH), F(O_TMPFILE & ~O_DIRECTORY), { 0, 0 }
+};
+static const struct flagname cloneflags[] = {
+	F(CLONE_VM), F(CLONE_FS), F(CLONE_FILES), F(CLONE_SIGHAND), F(CLONE_PIDFD), F(CLONE_PTRACE),
+	F(CLONE_VFORK), F(CLONE_PARENT), F(CLONE_THREAD), F(CLONE_NEWNS), F(CLONE_SYSVSEM),
+	F(CLONE_SETTLS), F(CLONE_PARENT_SETTID), F(CLONE_CHILD_CLEARTID), F(CLONE_UNTRACED),
+	F(CLONE_CHILD_SETTID), F(CLONE_NEWCGROUP), F(CLONE_NEWUTS), F(CLONE_NEWIPC), F(CLONE_NEWUSER),
+	F(CLONE_NEWPID), F(CLONE_NEWNET), F(CLONE_IO), { 0, 0 }
+};
+static const struct flagname protflags[] = {
+	F(PROT_READ), F(PROT_WRITE), F(PROT_EXEC), F(PROT_GROWSDOWN), F(PROT_GROWSUP), { 0, 0 }
+};
+static const struct flagname mmapflags[] = {
+	F(MAP_SHARED), F(MAP_PRIVATE), F(MAP_FIXED), F(MAP_ANONYMOUS), F(MAP_GROWSDOWN),
+	F(MAP_DENYWRITE), F(MAP_EXECUTABLE), F(MAP_LOCKED), F(MAP_NORESERVE), F(MAP_POPULATE),
+	F(MAP_NONBLOCK), F(MAP_STACK), F(MAP_HUGETLB), F(MAP_FIXED_NOREPLACE), { 0, 0 }
+};
+#undef F
+
+/* A small growing buffer for one line. */
+struct line {
+	char buf[1024];
+	size_t n;
+};
+
+static void put(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (l->n >= sizeof l->buf - 1)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(l->buf + l->n, sizeof l->buf - l->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		l->n = l->n + (size_t)k < sizeof l->buf ? l->n + (size_t)k : sizeof l->buf - 1;
+}
+
+static void put_flags(struct line *l, unsigned long v, const struct flagname *t, const char *zero)
+{
+	bool any = false;
+
+	for (; t->name; t++)
+		if (t->val && (v & t->val) == t->val) {
+			put(l, "%s%s", any ? "|" : "", t->name);
+			v &= ~t->val;
+			any = true;
+		}
+	if (v)
+		put(l, "%s%#lx", any ? "|" : "", v);
+	else if (!any)
+		put(l, "%s", zero);
+}
+
+/* Quoted and escaped; in JSON also valid as a JSON string. */
+static void put_str(struct line *l, pid_t tid, unsigned long addr)
+{
+	char s[256];
+	long n = strncpy_from_guest(tid, s, addr, sizeof s);
+
+	if (n == -EFAULT) {
+		put(l, out_json ? "\"%#lx\"" : "%#lx", addr);
+		return;
+	}
+	put(l, "\"");
+	for (long i = 0; s[i] && i < 96; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			put(l, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			put(l, out_json ? "\\u%04x" : "\\x%02x", c);
+		else
+			put(l, "%c", c);
+	}
+	put(l, n < 0 || n > 96 ? "\"..." : "\"");
+}
+
+static void put_arg(struct line *l, pid_t tid, enum argk k, unsigned long v)
+{
+	const char *q = out_json ? "\"" : "";
+
+	switch (k) {
+	case A_STR:
+		put_str(l, tid, v);
+		return;
+	case A_INT:
+	case A_PID:
+		put(l, "%d", (int)v);
+		return;
+	case A_FD:
+		if ((int)v == AT_FDCWD)
+			put(l, "%sAT_FDCWD%s", q, q);
+		else
+			put(l, "%d", (int)v);
+		return;
+	case A_UINT:
+		put(l, "%lu", v);
+		return;
+	case A_SIG:
+		put(l, "%sSIG%s%s", q, sigabbrev_np((int)v) ? sigabbrev_np((int)v) : "?", q);
+		return;
+	case A_OCT:
+		put(l, "%s0%lo%s", q, v, q);
+		return;
+	case A_PTR:
+		if (!v) {
+			put(l, "%sNULL%s", q, q);
+			return;
+		}
+		/* fall through */
+	case A_HEX:
+	case A_NONE:
+	case NR_ARGK:
+		put(l, "%s%#lx%s", q, v, q);
+		return;
+	case A_OFLAGS:
+		put(l, "%s%s", q, (v & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : (v & O_ACCMODE) == O_RDWR ? "O_RDWR" : "O_RDONLY");
+		if (v & ~(unsigned long)O_ACCMODE) {
+			put(l, "|");
+			put_flags(l, v & ~(unsigned long)O_ACCMODE, oflags, "0");
+		}
+		put(l, "%s", q);
+		return;
+	case A_CLONE:
+		put(l, "%s", q);
+		put_flags(l, v & ~0xfful, cloneflags, "0");
+		if (v & 0xff)
+			put(l, "|SIG%s", sigabbrev_np((int)(v & 0xff)) ? sigabbrev_np((int)(v & 0xff)) : "?");
+		put(l, "%s", q);
+		return;
+	case A_PROT:
+		put(l, "%s", q);
+		put_flags(l, v, protflags, "PROT_NONE");
+		put(l, "%s", q);
+		return;
+	case A_MMAP:
+		put(l, "%s", q);
+		put_flags(l, v, mmapflags, "0");
+		put(l, "%s", q);
+		return;
+	}
+}
+
+static uint64_t t_start;
+
+static double since_start(void)
+{
+	return (double)(now_ns() - t_start) / 1e9;
+}
+
+void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, long ret, enum disp d)
+{
+	const struct sysent *e = sysent_of(nr);
+	struct line l = { .n = 0 };
+	int nargs = e ? e->nargs : 6;
+
+	if (out_json) {
+		put(&l, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"nr\":%ld,\"syscall\":\"%s\",\"args\":[", since_start(),
+		    tk->proc ? tk->proc->vpid : 0, tk->vtid, nr, e ? e->name : "unknown");
+	} else {
+		put(&l, "[%d] %s(", tk->vtid, e ? e->name : "unknown");
+	}
+	for (int i = 0; i < nargs; i++) {
+		if (i)
+			put(&l, ", ");
+		put_arg(&l, tk->tid, e ? (enum argk)e->args[i] : A_HEX, arg[i]);
+	}
+	if (out_json)
+		put(&l, "],\"ret\":%ld,\"errno\":%s%s%s,\"disp\":\"%s\"}", ret,
+		    ret < 0 && ret > -4096 ? "\"" : "", ret < 0 && ret > -4096 ? errno_name((int)-ret) : "null",
+		    ret < 0 && ret > -4096 ? "\"" : "", disp_names[d]);
+	else if (ret < 0 && ret > -4096)
+		put(&l, ") = -1 %s (%s) <%s>", errno_name((int)-ret), strerror((int)-ret), disp_names[d]);
+	else
+		put(&l, ") = %ld <%s>", ret, disp_names[d]);
+	fprintf(trace_fp, "%s\n", l.buf);
+}
+
+void trace_event(const struct task *tk, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!trace_fp)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (out_json)	/* messages are hostk's own words and paths: escape quotes */
+		for (char *c = msg; *c; c++)
+			if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+				*c = '\'';
+	if (out_json)
+		fprintf(trace_fp, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"event\":\"%s\"}\n", since_start(),
+			tk->proc ? tk->proc->vpid : 0, tk->vtid, msg);
+	else
+		fprintf(trace_fp, "[%d] --- %s ---\n", tk->vtid, msg);
+}
+
+/* Statistics. */
+static struct {
+	uint64_t calls, errors, ns;
+} st[NR_SYSCALLS + 1];		/* the last row: numbers outside the table */
+static uint64_t exceptions[NSIG];
+
+void stats_start(void)
+{
+	t_start = now_ns();
+}
+
+void stats_trap(long nr, uint64_t ns, long ret)
+{
+	long i = nr >= 0 && nr < NR_SYSCALLS ? nr : NR_SYSCALLS;
+
+	st[i].calls++;
+	st[i].ns += ns;
+	if (ret < 0 && ret > -4096)
+		st[i].errors++;
+}
+
+void stats_exception(int sig)
+{
+	if (sig > 0 && sig < NSIG)
+		exceptions[sig]++;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+void stats_report(void)
+{
+	struct rusage self, kids;
+	uint64_t traps = 0, ns = 0;
+	double wall = since_start();
+	bool first = true;
+
+	if (!stats_fp)
+		return;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	for (long i = 0; i <= NR_SYSCALLS; i++) {
+		traps += st[i].calls;
+		ns += st[i].ns;
+	}
+	double hk = tv_s(self.ru_utime) + tv_s(self.ru_stime);
+	double guest = tv_s(kids.ru_utime) + tv_s(kids.ru_stime);
+
+	if (out_json) {
+		fprintf(stats_fp, "{\"wall_s\":%.6f,\"hostk_cpu_s\":%.6f,\"guest_cpu_s\":%.6f,\"traps\":%lu,"
+			"\"trap_ns\":%lu,\"syscalls\":[", wall, hk, guest, traps, ns);
+		for (long i = 0; i <= NR_SYSCALLS; i++) {
+			if (!st[i].calls)
+				continue;
+			fprintf(stats_fp, "%s{\"syscall\":\"%s\",\"disp\":\"%s\",\"traps\":%lu,\"errors\":%lu,\"ns\":%lu}",
+				first ? "" : ",", i < NR_SYSCALLS ? systab[i].name : "unknown",
+				disp_names[sys_disp(i)], st[i].calls, st[i].errors, st[i].ns);
+			first = false;
+		}
+		fprintf(stats_fp, "],\"exceptions\":{");
+		first = true;
+		for (int s = 1; s < NSIG; s++)
+			if (exceptions[s]) {
+				fprintf(stats_fp, "%s\"SIG%s\":%lu", first ? "" : ",", sigabbrev_np(s), exceptions[s]);
+				first = false;
+			}
+		fprintf(stats_fp, "}}\n");
+		fflush(stats_fp);
+		return;
+	}
+	fprintf(stats_fp, "hostk: %lu traps in %.3f s; cpu: guests %.3f s, hostk %.3f s\n", traps, wall, guest, hk);
+	fprintf(stats_fp, "%10s %8s %12s %10s  %-10s %s\n", "traps", "errors", "total usecs", "usecs/trap", "disp", "syscall");
+	for (long i = 0; i <= NR_SYSCALLS; i++) {
+		if (!st[i].calls)
+			continue;
+		fprintf(stats_fp, "%10lu %8lu %12.1f %10.2f  %-10s %s\n", st[i].calls, st[i].errors, (double)st[i].ns / 1e3,
+			(double)st[i].ns / 1e3 / (double)st[i].calls, disp_names[sys_disp(i)],
+			i < NR_SYSCALLS ? systab[i].name : "unknown");
+	}
+	fprintf(stats_fp, "%10lu %8s %12.1f %10s  total\n", traps, "", (double)ns / 1e3, "");
+	for (int s = 1; s < NSIG; s++)
+		if (exceptions[s])
+			fprintf(stats_fp, "exceptions: SIG%s %lu\n", sigabbrev_np(s), exceptions[s]);
+	fflush(stats_fp);
+}

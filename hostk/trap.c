@@ -1,0 +1,162 @@
+/* Trap entry and exit.  stop.c calls trap_seccomp() for every seccomp stop:
+ * the registers become a trap frame, systab says what to do, the handler
+ * runs, and the guest resumes either with hostk's result (the host syscall
+ * skipped) or into the host syscall, with an exit stop when the handler must
+ * see the result. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+
+#include "policy.h"
+#include "trace.h"
+#include "trap.h"
+#include "util.h"
+
+void task_resume(struct task *tk, int sig)
+{
+	/* ESRCH: the task died meanwhile; its exit report follows. */
+	ptrace(tk->sys.active ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
+}
+
+static void warn_unknown(long nr)
+{
+	static uint64_t warned[(NR_SYSCALLS + 63) / 64];
+	static int others;
+
+	if (nr >= 0 && nr < NR_SYSCALLS) {
+		if (warned[nr / 64] & (1ull << (nr % 64)))
+			return;
+		warned[nr / 64] |= 1ull << (nr % 64);
+		warn("syscall %s (%ld) is not supported yet: ENOSYS", systab[nr].name ? systab[nr].name : "?", nr);
+	} else if (others++ < 8) {	/* a hostile guest must not flood the log */
+		warn("unknown syscall %ld: ENOSYS", nr);
+	}
+}
+
+/* A process that installed its own filter can make traps of its own with
+ * SECCOMP_RET_TRACE; natively, with no tracer, those fail with ENOSYS. */
+static bool foreign_trap(struct task *tk)
+{
+	unsigned long msg = HK_SECCOMP_DATA;
+
+	ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &msg);
+	return msg != HK_SECCOMP_DATA;
+}
+
+static void account(struct trap *t, enum disp d, uint64_t t0)
+{
+	if (stats_fp)
+		stats_trap(t->nr, now_ns() - t0, t->ret);
+	if (trace_fp)
+		trace_syscall(t->task, t->nr, t->arg, t->ret, d);
+}
+
+void trap_seccomp(struct task *tk)
+{
+	uint64_t t0 = stats_fp ? now_ns() : 0;
+	struct trap t = { .task = tk };
+	const struct sysent *e;
+	enum trap_action act;
+	enum disp d;
+
+	if (ptrace(PTRACE_GETREGS, tk->tid, 0, &t.regs) < 0)
+		return;
+	t.nr = reg_nr(&t.regs);
+	for (int i = 0; i < 6; i++)
+		t.arg[i] = reg_arg(&t.regs, i);
+	e = sysent_of(t.nr);
+	d = sys_disp(t.nr);
+	memset(&tk->sys, 0, sizeof tk->sys);
+
+	if (unlikely(tk->proc->own_filter) && foreign_trap(tk)) {
+		t.ret = -ENOSYS;
+		act = TRAP_RETURN;
+	} else {
+		switch (d) {
+		case D_NONE:
+			warn_unknown(t.nr);
+			t.ret = -ENOSYS;
+			act = TRAP_RETURN;
+			break;
+		case D_DENY:
+			t.ret = -(long)policy_errno(t.nr);
+			act = TRAP_RETURN;
+			break;
+		case D_KILL:
+			warn("pid %d killed: syscall %s is disposition kill", tk->proc->vpid, e->name);
+			trace_event(tk, "killed by policy: %s", e->name);
+			kill(tk->proc->pid, SIGKILL);
+			return;
+		case D_FAST:	/* a policy may trap it only to see it */
+			act = TRAP_RUN;
+			break;
+		case D_EMULATE:
+		case D_CHECK:
+			act = e->enter(&t);
+			break;
+		case NR_DISP:
+		default:
+			act = TRAP_RUN;
+			break;
+		}
+	}
+
+	/* Rewritten arguments must be put back at exit; a trace wants results. */
+	if (act == TRAP_RUN && (t.dirty || trace_fp))
+		act = TRAP_RUN_EXIT;
+
+	switch (act) {
+	case TRAP_RETURN:
+		reg_set_nr(&t.regs, -1);
+		reg_set_ret(&t.regs, t.ret);
+		ptrace(PTRACE_SETREGS, tk->tid, 0, &t.regs);
+		account(&t, d, t0);
+		task_resume(tk, 0);
+		break;
+	case TRAP_RUN:
+		if (stats_fp)
+			stats_trap(t.nr, now_ns() - t0, 0);
+		task_resume(tk, 0);
+		break;
+	case TRAP_RUN_EXIT:
+		if (t.dirty)
+			ptrace(PTRACE_SETREGS, tk->tid, 0, &t.regs);
+		tk->sys.nr = t.nr;
+		memcpy(tk->sys.arg, t.arg, sizeof t.arg);
+		tk->sys.t0 = t0;
+		tk->sys.active = true;
+		task_resume(tk, 0);
+		break;
+	}
+}
+
+void trap_exit(struct task *tk)
+{
+	struct insys *s = &tk->sys;
+	struct trap t = { .task = tk, .nr = s->nr };
+	const struct sysent *e = sysent_of(s->nr);
+	long host_ret;
+
+	if (!s->active) {	/* a stray exit stop: nothing was waiting for it */
+		task_resume(tk, 0);
+		return;
+	}
+	s->active = false;
+	if (ptrace(PTRACE_GETREGS, tk->tid, 0, &t.regs) < 0)
+		return;
+	memcpy(t.arg, s->arg, sizeof t.arg);
+	t.ret = host_ret = reg_ret(&t.regs);
+	if (e && e->exit)
+		e->exit(&t);
+	if (s->regs_rewritten)
+		for (int i = 0; i < 6; i++)
+			reg_set_arg(&t.regs, i, s->arg[i]);
+	if (t.ret != host_ret)
+		reg_set_ret(&t.regs, t.ret);
+	if (s->regs_rewritten || t.ret != host_ret)
+		ptrace(PTRACE_SETREGS, tk->tid, 0, &t.regs);
+	account(&t, sys_disp(t.nr), s->t0);
+	task_resume(tk, 0);
+}

@@ -1,0 +1,60 @@
+/* Fatal errors and warnings.  Only main() paths die; everything a guest can
+ * cause is answered with an errno for the guest instead. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void vmsg(const char *fmt, va_list ap, int err)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "hostk: ");
+
+	n += vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	if (err && n < (int)sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, ": %s", strerror(err));
+	fprintf(stderr, "%s\n", buf);
+}
+
+void die_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+	exit(status);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+void die_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, err);
+	va_end(ap);
+	exit(1);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+}

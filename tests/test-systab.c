@@ -1,0 +1,126 @@
+/* Unit test of the trap table (hostk/systab.c): every syscall the host headers
+ * know has a well-formed row at its number.  sysnames.h is generated from the
+ * host's <asm/unistd_64.h> by gen-sysnames.sh: one X(name) per syscall. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "systab.h"
+
+struct sysname {
+	long nr;
+	const char *name;
+};
+
+static const struct sysname sysnames[] = {
+#define X(n) { __NR_##n, #n },
+#include "sysnames.h"
+#undef X
+};
+#define NR_SYSNAMES (sizeof sysnames / sizeof sysnames[0])
+
+START_TEST(test_names)
+{
+	ck_assert_uint_gt(NR_SYSNAMES, 300);
+	for (size_t i = 0; i < NR_SYSNAMES; i++) {
+		const struct sysname *s = &sysnames[i];
+		ck_assert_msg(s->nr >= 0 && s->nr < NR_SYSCALLS,
+			      "__NR_%s = %ld is outside the table", s->name, s->nr);
+		const struct sysent *e = sysent_of(s->nr);
+		ck_assert_msg(e != NULL, "no row for %s (%ld)", s->name, s->nr);
+		ck_assert_msg(strcmp(e->name, s->name) == 0,
+			      "row %ld is named %s, not %s", s->nr, e->name, s->name);
+	}
+}
+END_TEST
+
+START_TEST(test_shape)
+{
+	for (long nr = 0; nr < NR_SYSCALLS; nr++) {
+		const struct sysent *e = &systab[nr];
+		if (!e->name)
+			continue;
+		ck_assert_msg(e->disp < NR_DISP, "%s: bad disp %u", e->name, e->disp);
+		ck_assert_msg(e->nargs <= 6, "%s: nargs %u", e->name, e->nargs);
+		for (unsigned i = 0; i < 6; i++) {
+			ck_assert_msg(e->args[i] < NR_ARGK, "%s: arg %u kind %u",
+				      e->name, i, e->args[i]);
+			if (i < e->nargs)
+				ck_assert_msg(e->args[i] != A_NONE,
+					      "%s: arg %u of %u has no kind", e->name, i, e->nargs);
+			else
+				ck_assert_msg(e->args[i] == A_NONE,
+					      "%s: kind for arg %u past nargs %u", e->name, i, e->nargs);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_handlers)
+{
+	for (long nr = 0; nr < NR_SYSCALLS; nr++) {
+		const struct sysent *e = &systab[nr];
+		if (!e->name)
+			continue;
+		if (e->disp == D_EMULATE || e->disp == D_CHECK)
+			ck_assert_msg(e->enter != NULL, "%s (%s) has no enter handler",
+				      e->name, disp_names[e->disp]);
+		if (e->exit)
+			ck_assert_msg(e->enter != NULL, "%s has exit but no enter", e->name);
+		if (e->disp != D_FAST)
+			ck_assert_msg(e->note && e->note[0], "%s (%s) has no note",
+				      e->name, disp_names[e->disp]);
+	}
+	for (int d = 0; d < NR_DISP; d++)
+		ck_assert_ptr_nonnull(disp_names[d]);
+}
+END_TEST
+
+START_TEST(test_spot)
+{
+	ck_assert_uint_eq(systab[__NR_getppid].disp, D_EMULATE);
+	ck_assert_uint_eq(systab[__NR_read].disp, D_FAST);
+	ck_assert_uint_eq(systab[__NR_reboot].disp, D_DENY);
+	ck_assert_uint_eq(systab[__NR_openat].nargs, 4);
+	ck_assert_uint_eq(systab[__NR_mmap].nargs, 6);
+	ck_assert_str_eq(systab[__NR_newfstatat].name, "newfstatat");
+	ck_assert_str_eq(systab[__NR__sysctl].name, "_sysctl");
+}
+END_TEST
+
+START_TEST(test_bounds)
+{
+	ck_assert_ptr_null(sysent_of(-1));
+	ck_assert_ptr_null(sysent_of(NR_SYSCALLS));
+	ck_assert_ptr_null(sysent_of(100000));
+	ck_assert_ptr_nonnull(sysent_of(0));
+}
+END_TEST
+
+/* One TCase per test, named after it. */
+#define ADD_CASE(s, t) do {				\
+		TCase *tc_ = tcase_create(#t);		\
+		tcase_add_test(tc_, test_##t);		\
+		suite_add_tcase(s, tc_);		\
+	} while (0)
+
+static Suite *systab_suite(void)
+{
+	Suite *s = suite_create("systab");
+	ADD_CASE(s, names);
+	ADD_CASE(s, shape);
+	ADD_CASE(s, handlers);
+	ADD_CASE(s, spot);
+	ADD_CASE(s, bounds);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(systab_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
