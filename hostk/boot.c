@@ -225,6 +225,9 @@ static _Noreturn void guest_child(int go_fd, int err_fd, const char *path, char 
 		_exit(127);
 	close(go_fd);
 	drop_ptrace_cap();
+	/* pid 1 plays init: orphans are re-parented to it by the host itself,
+	 * so its wait() reaps them as init's does. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : filter_load();
 	if (rc < 0) {		/* negative: hostk's failure, not the program's */
 		if (write(err_fd, &rc, sizeof rc) < 0)

@@ -100,15 +100,8 @@ static void on_signal(struct task *tk, int sig)
 {
 	siginfo_t si;
 
-	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0 && !exc_seen(tk, &si) &&
-	    (si.si_code <= 0 || sig == SIGCHLD) && si.si_code != SI_KERNEL) {
-		pid_t v = pid_to_guest(si.si_pid);
-
-		if (v != si.si_pid) {
-			si.si_pid = v;
-			ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
-		}
-	}
+	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0 && !exc_seen(tk, &si) && siginfo_to_guest(&si))
+		ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
 	if (trace_fp)
 		trace_event(tk, "signal %d (%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	task_resume(tk, sig);

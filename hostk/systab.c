@@ -169,7 +169,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	CHECK(capget, 2, sys_capget, sys_mem_restore_exit, "guest pid in the header", A_PTR, A_PTR),
 	CHECK(capset, 2, sys_capget, sys_mem_restore_exit, "guest pid in the header", A_PTR, A_PTR),
 	FAST(rt_sigpending, 2, A_PTR, A_UINT),
-	FAST(rt_sigtimedwait, 4, A_PTR, A_PTR, A_PTR, A_UINT),
+	CHECK(rt_sigtimedwait, 4, sys_sigtimedwait, sys_sigtimedwait_exit, "sender pid in siginfo", A_PTR, A_PTR, A_PTR, A_UINT),
 	CHECK(rt_sigqueueinfo, 3, sys_rt_sigqueueinfo, NULL, "guest pid", A_PID, A_SIG, A_PTR),
 	FAST(rt_sigsuspend, 2, A_PTR, A_UINT),
 	FAST(sigaltstack, 2, A_PTR, A_PTR),

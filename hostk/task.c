@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "task.h"
 #include "util.h"
@@ -15,14 +16,22 @@
 
 /* The pid map: host id <-> guest id.  An entry lives while anything names it:
  * a live thread, an unreaped zombie, or a process group or session that still
- * has members (a group outlives its leader). */
+ * has members (a group outlives its leader).  After that it lingers as a
+ * ghost: the host may still hand its id out (a clone's result after the thread
+ * already ended, the si_pid of a SIGCHLD whose child was already reaped), so
+ * host -> guest keeps working, while guest -> host says it is gone.  The ghost
+ * ring is bounded; a ghost also goes when the host reuses its id. */
 struct pident {
 	pid_t host, v;
 	int refs;
 	struct pident *hnext, *vnext;
 };
 
+#define NGHOSTS 256
+
 static struct pident *by_host[HASH_SIZE], *by_v[HASH_SIZE];
+static struct pident *ghosts[NGHOSTS];
+static unsigned ghost_next;
 static struct task *task_hash[HASH_SIZE];
 static pid_t last_vpid;
 
@@ -62,10 +71,34 @@ static struct pident *pident_v(pid_t v)
 	return NULL;
 }
 
+static void pident_unhash(struct pident *e)
+{
+	struct pident **pp;
+
+	for (pp = &by_host[hash(e->host)]; *pp != e; pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	for (pp = &by_v[hash(e->v)]; *pp != e; pp = &(*pp)->vnext)
+		;
+	*pp = e->vnext;
+	free(e);
+}
+
+static void ghost_bury(struct pident *e)
+{
+	for (unsigned i = 0; i < NGHOSTS; i++)
+		if (ghosts[i] == e)
+			ghosts[i] = NULL;
+	pident_unhash(e);
+}
+
 static pid_t pident_new(pid_t host)
 {
-	struct pident *e = xcalloc(sizeof *e);
+	struct pident *e = xcalloc(sizeof *e), *old = pident_host(host);
 	pid_t v = last_vpid;
+
+	if (old)		/* the host reused a ghost's id */
+		ghost_bury(old);
 
 	do
 		v = v >= VPID_MAX ? 1 : v + 1;
@@ -85,23 +118,20 @@ static void pident_ref(pid_t host)
 {
 	struct pident *e = pident_host(host);
 
-	if (e)
+	if (e && e->refs > 0)
 		e->refs++;
 }
 
 static void pident_put(pid_t host)
 {
-	struct pident *e = pident_host(host), **pp;
+	struct pident *e = pident_host(host);
 
-	if (!e || --e->refs > 0)
+	if (!e || e->refs <= 0 || --e->refs > 0)
 		return;
-	for (pp = &by_host[hash(host)]; *pp != e; pp = &(*pp)->hnext)
-		;
-	*pp = e->hnext;
-	for (pp = &by_v[hash(e->v)]; *pp != e; pp = &(*pp)->vnext)
-		;
-	*pp = e->vnext;
-	free(e);
+	if (ghosts[ghost_next])
+		pident_unhash(ghosts[ghost_next]);
+	ghosts[ghost_next] = e;
+	ghost_next = (ghost_next + 1) % NGHOSTS;
 }
 
 pid_t pid_to_host(pid_t v)
@@ -111,7 +141,7 @@ pid_t pid_to_host(pid_t v)
 	if (v == 0)
 		return 0;
 	e = v > 0 ? pident_v(v) : NULL;
-	return e ? e->host : -1;
+	return e && e->refs > 0 ? e->host : -1;
 }
 
 pid_t pid_to_guest(pid_t host)
@@ -126,7 +156,9 @@ pid_t pid_to_guest(pid_t host)
 
 bool pid_is_guest(pid_t host)
 {
-	return host > 0 && pident_host(host);
+	struct pident *e = host > 0 ? pident_host(host) : NULL;
+
+	return e && e->refs > 0;
 }
 
 struct task *task_of(pid_t tid)
@@ -214,8 +246,10 @@ static void proc_free(struct proc *p)
 	struct proc **pp, *q;
 
 	for (q = procs; q; q = q->next)
-		if (q->parent == p)
+		if (q->parent == p) {
 			q->parent = init_proc != p ? init_proc : NULL;
+			q->reaped_by_hostk = !q->parent;
+		}
 	for (pp = &procs; *pp != p; pp = &(*pp)->next)
 		;
 	*pp = p->next;
@@ -280,12 +314,12 @@ bool task_exit(struct task *t)
 	task_free(t);
 	if (--p->nthreads > 0 || !leader)
 		return false;
-	/* The whole group is gone.  Its children now belong to pid 1 (hostk,
-	 * as subreaper, is their host parent and reaps them). */
+	/* The whole group is gone.  Its children now belong to pid 1, a
+	 * subreaper in the host too; pid 1's own go to hostk. */
 	for (struct proc *q = procs; q; q = q->next)
 		if (q->parent == p) {
 			q->parent = init_proc != p ? init_proc : NULL;
-			q->reaped_by_hostk = true;
+			q->reaped_by_hostk = !q->parent;
 		}
 	if (p->reaped_by_hostk)
 		proc_free(p);	/* hostk's waitpid was the reap */

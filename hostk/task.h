@@ -4,6 +4,7 @@
 #define HOSTK_TASK_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,6 +31,7 @@ struct insys {
 	uint64_t t0;		/* when it trapped */
 	unsigned long scratch[4];	/* for the handler: what to undo at exit */
 	bool regs_rewritten;
+	bool entry_traced;	/* the trace printed its arguments at entry */
 	bool active;
 };
 
@@ -75,6 +77,9 @@ void task_exec_takeover(struct task *leader, struct task *execer);
 pid_t pid_to_host(pid_t vpid);
 pid_t pid_to_guest(pid_t hpid);
 bool pid_is_guest(pid_t hpid);
+
+/* Rewrite the ids the host put in a siginfo; true if anything changed. */
+bool siginfo_to_guest(siginfo_t *si);
 
 /* Group and session changes, mirrored after the host made them. */
 void proc_set_pgid(struct proc *p, pid_t pgid);

@@ -133,10 +133,13 @@ static void put_arg(struct line *l, pid_t tid, enum argk k, unsigned long v)
 		put(l, "%lu", v);
 		return;
 	case A_SIG:
-		put(l, "%sSIG%s%s", q, sigabbrev_np((int)v) ? sigabbrev_np((int)v) : "?", q);
+		if (sigabbrev_np((int)v))
+			put(l, "%sSIG%s%s", q, sigabbrev_np((int)v), q);
+		else
+			put(l, "%d", (int)v);
 		return;
 	case A_OCT:
-		put(l, "%s0%lo%s", q, v, q);
+		put(l, "%s%#lo%s", q, v, q);
 		return;
 	case A_PTR:
 		if (!v) {
@@ -184,32 +187,72 @@ static double since_start(void)
 	return (double)(now_ns() - t_start) / 1e9;
 }
 
-void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, long ret, enum disp d)
+/* "[pid] name(args" and, for JSON, the object up to its argument list. */
+static void put_call(struct line *l, const struct task *tk, long nr, const unsigned long *arg)
 {
 	const struct sysent *e = sysent_of(nr);
-	struct line l = { .n = 0 };
 	int nargs = e ? e->nargs : 6;
 
-	if (out_json) {
-		put(&l, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"nr\":%ld,\"syscall\":\"%s\",\"args\":[", since_start(),
+	if (out_json)
+		put(l, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"nr\":%ld,\"syscall\":\"%s\",\"args\":[", since_start(),
 		    tk->proc ? tk->proc->vpid : 0, tk->vtid, nr, e ? e->name : "unknown");
-	} else {
-		put(&l, "[%d] %s(", tk->vtid, e ? e->name : "unknown");
-	}
+	else
+		put(l, "[%d] %s(", tk->vtid, e ? e->name : "unknown");
 	for (int i = 0; i < nargs; i++) {
 		if (i)
-			put(&l, ", ");
-		put_arg(&l, tk->tid, e ? (enum argk)e->args[i] : A_HEX, arg[i]);
+			put(l, ", ");
+		put_arg(l, tk->tid, e ? (enum argk)e->args[i] : A_HEX, arg[i]);
 	}
-	if (out_json)
-		put(&l, "],\"ret\":%ld,\"errno\":%s%s%s,\"disp\":\"%s\"}", ret,
-		    ret < 0 && ret > -4096 ? "\"" : "", ret < 0 && ret > -4096 ? errno_name((int)-ret) : "null",
-		    ret < 0 && ret > -4096 ? "\"" : "", disp_names[d]);
-	else if (ret < 0 && ret > -4096)
-		put(&l, ") = -1 %s (%s) <%s>", errno_name((int)-ret), strerror((int)-ret), disp_names[d]);
+}
+
+static void put_result(struct line *l, long ret, enum disp d)
+{
+	bool err = ret < 0 && ret > -4096;
+
+	if (out_json && err)
+		put(l, "],\"ret\":%ld,\"errno\":\"%s\",\"disp\":\"%s\"}", ret, errno_name((int)-ret), disp_names[d]);
+	else if (out_json)
+		put(l, "],\"ret\":%ld,\"errno\":null,\"disp\":\"%s\"}", ret, disp_names[d]);
+	else if (err)
+		put(l, ") = -1 %s (%s) <%s>", errno_name((int)-ret), strerror((int)-ret), disp_names[d]);
 	else
-		put(&l, ") = %ld <%s>", ret, disp_names[d]);
+		put(l, ") = %ld <%s>", ret, disp_names[d]);
+}
+
+size_t trace_format(char *buf, size_t size, const struct task *tk, long nr, const unsigned long *arg,
+		    long ret, enum disp d)
+{
+	struct line l = { .n = 0 };
+
+	put_call(&l, tk, nr, arg);
+	put_result(&l, ret, d);
+	snprintf(buf, size, "%s", l.buf);
+	return l.n;
+}
+
+void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, long ret, enum disp d)
+{
+	struct line l = { .n = 0 };
+
+	if (tk->sys.entry_traced) {	/* its arguments went out at entry */
+		if (out_json)
+			put(&l, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"nr\":%ld,\"resumed\":true,\"args\":[",
+			    since_start(), tk->proc ? tk->proc->vpid : 0, tk->vtid, nr);
+		else
+			put(&l, "[%d] <... %s resumed", tk->vtid, sysent_of(nr) ? sysent_of(nr)->name : "?");
+	} else {
+		put_call(&l, tk, nr, arg);
+	}
+	put_result(&l, ret, d);
 	fprintf(trace_fp, "%s\n", l.buf);
+}
+
+void trace_entry(const struct task *tk, long nr, const unsigned long *arg)
+{
+	struct line l = { .n = 0 };
+
+	put_call(&l, tk, nr, arg);
+	fprintf(trace_fp, out_json ? "%s],\"unfinished\":true}\n" : "%s) ...\n", l.buf);
 }
 
 void trace_event(const struct task *tk, const char *fmt, ...)

@@ -4,6 +4,7 @@
 #define HOSTK_TRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,7 +17,13 @@ extern FILE *stats_fp;		/* NULL: no statistics */
 extern bool out_json;
 
 /* A finished trap: the guest's arguments, the result it saw. */
+/* The line trace_syscall() prints, without the newline. */
+size_t trace_format(char *buf, size_t size, const struct task *tk, long nr, const unsigned long *arg,
+		    long ret, enum disp d);
 void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, long ret, enum disp d);
+/* A syscall whose arguments are gone by its exit (execve): printed at entry,
+ * its result later as "<... resumed>". */
+void trace_entry(const struct task *tk, long nr, const unsigned long *arg);
 void trace_event(const struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void stats_trap(long nr, uint64_t ns, long ret);

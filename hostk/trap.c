@@ -127,6 +127,10 @@ void trap_seccomp(struct task *tk)
 		memcpy(tk->sys.arg, t.arg, sizeof t.arg);
 		tk->sys.t0 = t0;
 		tk->sys.active = true;
+		if (trace_fp && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
+			trace_entry(tk, t.nr, t.arg);
+			tk->sys.entry_traced = true;
+		}
 		task_resume(tk, 0);
 		break;
 	}

@@ -1,1 +1,306 @@
-int cmd_bench(int argc, char **argv); int cmd_bench(int argc, char **argv){(void)argc;(void)argv;return 1;}
+/* `hostk bench`: times the guest tools/hk-loop natively, under hostk (an
+ * emulated syscall and two fast-path ones) and under strace, and prints the
+ * ratios the project has targets for.  Called from main.c; CI runs it as
+ * `hostk bench --smoke` (the bench-smoke test), which never fails on targets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_REPS 5
+
+enum who { NATIVE, HOSTK, STRACE, STRACE_PIN };
+enum nsel { N_EMU, N_STRACE, N_FAST };
+
+/* The runs, in the order they are made and printed; base is the native run
+ * of the same operation (the ratio column). */
+enum { R_NAT_PPID, R_HK_PPID, R_ST_PPID, R_STP_PPID, R_NAT_UID, R_HK_UID, R_NAT_READ, R_HK_READ, NRUNS };
+static const struct run {
+	const char *label, *key, *op;
+	enum who who;
+	enum nsel nsel;
+	int base;
+} runs[NRUNS] = {
+	[R_NAT_PPID] = { "native getppid", "native_getppid", "getppid", NATIVE, N_EMU, R_NAT_PPID },
+	[R_HK_PPID] = { "hostk getppid (emulated)", "hostk_getppid", "getppid", HOSTK, N_EMU, R_NAT_PPID },
+	[R_ST_PPID] = { "strace getppid", "strace_getppid", "getppid", STRACE, N_STRACE, R_NAT_PPID },
+	[R_STP_PPID] = { "strace getppid (pinned)", "strace_pinned_getppid", "getppid", STRACE_PIN, N_STRACE,
+			 R_NAT_PPID },
+	[R_NAT_UID] = { "native getuid", "native_getuid", "getuid", NATIVE, N_FAST, R_NAT_UID },
+	[R_HK_UID] = { "hostk getuid (fast path)", "hostk_getuid", "getuid", HOSTK, N_FAST, R_NAT_UID },
+	[R_NAT_READ] = { "native read0", "native_read0", "read0", NATIVE, N_FAST, R_NAT_READ },
+	[R_HK_READ] = { "hostk read0 (fast path)", "hostk_read0", "read0", HOSTK, N_FAST, R_NAT_READ },
+};
+
+/* The ratios the project watches; max <= 0 means no target. */
+static const struct ratio {
+	const char *label, *key;
+	int num, den;
+	double max;
+} ratios[] = {
+	{ "emulated trap / strace", "emulated_vs_strace", R_HK_PPID, R_ST_PPID, 0.5 },
+	{ "emulated trap / strace pinned", "emulated_vs_strace_pinned", R_HK_PPID, R_STP_PPID, 0 },
+	{ "fast path / native (getuid)", "fast_vs_native_getuid", R_HK_UID, R_NAT_UID, 1.05 },
+	{ "fast path / native (read0)", "fast_vs_native_read0", R_HK_READ, R_NAT_READ, 1.05 },
+	{ "emulated / native (getppid)", "emulated_vs_native", R_HK_PPID, R_NAT_PPID, 0 },
+};
+#define NRATIOS ((int)(sizeof ratios / sizeof ratios[0]))
+
+struct setup {
+	char self[PATH_MAX], loop[PATH_MAX], strace[PATH_MAX], taskset[PATH_MAX];
+	bool have_strace, have_taskset;
+	long n[3];		/* indexed by enum nsel */
+	int reps, cpu;
+};
+
+static _Noreturn void fail(const char *fmt, const char *arg)
+{
+	fputs("hostk bench: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* Finds NAME in PATH like execvp would; false if it isn't there. */
+static bool find_in_path(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH"), *colon;
+
+	for (const char *p = path ? path : "/usr/bin:/bin";; p = colon + 1) {
+		colon = strchrnul(p, ':');
+		if ((size_t)snprintf(out, size, "%.*s/%s", (int)(colon - p), colon > p ? p : ".", name) < size &&
+		    access(out, X_OK) == 0)
+			return true;
+		if (!*colon)
+			return false;
+	}
+}
+
+static void find_programs(struct setup *s)
+{
+	const char *env = getenv("HOSTK_LOOP");
+	ssize_t len = readlink("/proc/self/exe", s->self, sizeof s->self - 1);
+	char *slash;
+
+	if (len < 0)
+		fail("cannot read /proc/self/exe: %s", strerror(errno));
+	s->self[len] = '\0';
+	if (env && *env) {
+		snprintf(s->loop, sizeof s->loop, "%s", env);
+	} else {
+		slash = strrchr(s->self, '/');
+		snprintf(s->loop, sizeof s->loop, "%.*s/tools/hk-loop", (int)(slash - s->self), s->self);
+	}
+	if (access(s->loop, X_OK) < 0)
+		fail("cannot run the measured guest %s (build it with meson compile, or set HOSTK_LOOP)", s->loop);
+	s->have_strace = find_in_path("strace", s->strace, sizeof s->strace);
+	s->have_taskset = find_in_path("taskset", s->taskset, sizeof s->taskset);
+}
+
+static bool skipped(const struct setup *s, int r)
+{
+	return (runs[r].who == STRACE && !s->have_strace) ||
+	       (runs[r].who == STRACE_PIN && !(s->have_strace && s->have_taskset));
+}
+
+/* Runs one measurement and returns hk-loop's ns per iteration; any failure ends the bench. */
+static double measure(const struct setup *s, int r)
+{
+	const struct run *run = &runs[r];
+	char nbuf[32], cpubuf[16], out[256], buf[256], *argv[16], *end;
+	int argc = 0, fds[2], status;
+	size_t got = 0;
+	ssize_t k;
+	double ns;
+	pid_t pid;
+
+	snprintf(nbuf, sizeof nbuf, "%ld", s->n[run->nsel]);
+	snprintf(cpubuf, sizeof cpubuf, "%d", s->cpu);
+	if (run->who == STRACE_PIN) {
+		argv[argc++] = (char *)s->taskset;
+		argv[argc++] = "-c";
+		argv[argc++] = cpubuf;
+	}
+	if (run->who == STRACE || run->who == STRACE_PIN) {
+		argv[argc++] = (char *)s->strace;
+		argv[argc++] = "-f";
+		argv[argc++] = "-qq";
+		argv[argc++] = "-o";
+		argv[argc++] = "/dev/null";
+	} else if (run->who == HOSTK) {
+		argv[argc++] = (char *)s->self;
+		argv[argc++] = "run";
+		argv[argc++] = "--";
+	}
+	argv[argc++] = (char *)s->loop;
+	argv[argc++] = (char *)run->op;
+	argv[argc++] = nbuf;
+	argv[argc] = NULL;
+
+	fflush(NULL);
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		fail("cannot start a run: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		execv(argv[0], argv);
+		fprintf(stderr, "hostk bench: cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((k = read(fds[0], buf, sizeof buf)) != 0) {	/* all of it, keeping the start */
+		if (k < 0 && errno != EINTR)
+			break;
+		for (ssize_t i = 0; i < k && got < sizeof out - 1; i++)
+			out[got++] = buf[i];
+	}
+	out[got] = '\0';
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid: %s", strerror(errno));
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "hostk bench: run '%s' was killed by signal %d\n", run->label, WTERMSIG(status));
+		exit(1);
+	}
+	if (WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "hostk bench: run '%s' failed with exit status %d\n", run->label,
+			WEXITSTATUS(status));
+		exit(1);
+	}
+	ns = strtod(out, &end);
+	if (end == out || strspn(end, " \n") != strlen(end) || !isfinite(ns) || ns < 0)
+		fail("run '%s' did not print a number of nanoseconds", run->label);
+	return ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_table(const struct setup *s, const double *ns)
+{
+	printf("hostk bench: median of %d run(s); N = %ld emulated, %ld strace, %ld fast path; strace pinned "
+	       "to CPU %d\n\n", s->reps, s->n[N_EMU], s->n[N_STRACE], s->n[N_FAST], s->cpu);
+	printf("%-28s %12s %10s\n", "run", "ns/syscall", "x native");
+	for (int r = 0; r < NRUNS; r++) {
+		if (skipped(s, r))
+			printf("%-28s %12s %10s\n", runs[r].label, "skipped", runs[r].who == STRACE_PIN &&
+			       s->have_strace ? "(taskset)" : "(strace)");
+		else
+			printf("%-28s %12.1f %10.2f\n", runs[r].label, ns[r], ns[r] / ns[runs[r].base]);
+	}
+	printf("\n%-30s %8s   %s\n", "ratio", "value", "target");
+	for (int i = 0; i < NRATIOS; i++) {
+		const struct ratio *q = &ratios[i];
+
+		if (skipped(s, q->den)) {
+			printf("%-30s %8s   %s\n", q->label, "-", "skipped");
+			continue;
+		}
+		double v = ns[q->num] / ns[q->den];
+		if (q->max > 0)
+			printf("%-30s %8.3f   <= %.2f %s\n", q->label, v, q->max, v <= q->max ? "met" : "NOT MET");
+		else
+			printf("%-30s %8.3f   -\n", q->label, v);
+	}
+}
+
+static void print_json(const struct setup *s, const double *ns)
+{
+	printf("{\"reps\":%d,\"cpu\":%d,\"n\":{\"emulated\":%ld,\"strace\":%ld,\"fast\":%ld},\"runs\":{",
+	       s->reps, s->cpu, s->n[N_EMU], s->n[N_STRACE], s->n[N_FAST]);
+	for (int r = 0; r < NRUNS; r++) {
+		printf("%s\"%s\":", r ? "," : "", runs[r].key);
+		if (skipped(s, r))
+			printf("null");
+		else
+			printf("{\"ns\":%.3f,\"n\":%ld}", ns[r], s->n[runs[r].nsel]);
+	}
+	printf("},\"ratios\":{");
+	for (int i = 0; i < NRATIOS; i++) {
+		const struct ratio *q = &ratios[i];
+		bool skip = skipped(s, q->den);
+		double v = skip ? 0 : ns[q->num] / ns[q->den];
+
+		printf("%s\"%s\":{\"value\":", i ? "," : "", q->key);
+		if (skip)
+			printf("null");
+		else
+			printf("%.4f", v);
+		if (q->max > 0)
+			printf(",\"max\":%.2f,\"met\":%s", q->max, skip ? "null" : v <= q->max ? "true" : "false");
+		printf("}");
+	}
+	printf("}}\n");
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct setup s = { .reps = MAX_REPS, .n = { 200000, 0, 0 } };
+	double samples[NRUNS][MAX_REPS], ns[NRUNS] = { 0 };
+	bool json = false, smoke = false;
+	long n = 0;
+	char *end;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--smoke")) {
+			smoke = true;
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			n = strtol(argv[++i], &end, 10);
+			if (end == argv[i] || *end || n < 10 || n > 100000000) {
+				fprintf(stderr, "hostk bench: -n wants a number from 10 to 100000000, not '%s'\n", argv[i]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "hostk bench: unknown option '%s'\nUsage: hostk bench [--json] [--smoke] [-n N]\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (smoke) {
+		s.reps = 1;
+		s.n[N_EMU] = 2000;
+	}
+	if (n)
+		s.n[N_EMU] = n;
+	s.n[N_STRACE] = s.n[N_EMU] / 10;
+	s.n[N_FAST] = smoke && !n ? 20000 : s.n[N_EMU] * 25;
+	if ((s.cpu = sched_getcpu()) < 0)
+		s.cpu = 0;
+	find_programs(&s);
+
+	/* Round-robin over the runs, so slow drifts of the machine hit all alike. */
+	for (int rep = 0; rep < s.reps; rep++)
+		for (int r = 0; r < NRUNS; r++)
+			if (!skipped(&s, r))
+				samples[r][rep] = measure(&s, r);
+	for (int r = 0; r < NRUNS; r++)
+		if (!skipped(&s, r))
+			ns[r] = median(samples[r], s.reps);
+
+	if (json)
+		print_json(&s, ns);
+	else
+		print_table(&s, ns);
+	return 0;
+}

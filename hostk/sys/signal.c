@@ -4,9 +4,43 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 
 #include "../trap.h"
+#include "../uaccess.h"
 #include "sys.h"
+
+bool siginfo_to_guest(siginfo_t *si)
+{
+	pid_t v;
+
+	/* Only ids the host filled in: a sender's (kill, tkill, a message
+	 * queue) or a child's.  A queued siginfo says what its guest sender
+	 * wrote, which is a guest id already. */
+	if (si->si_code != SI_USER && si->si_code != SI_TKILL && si->si_code != SI_MESGQ &&
+	    !(si->si_signo == SIGCHLD && si->si_code > 0))
+		return false;
+	v = pid_to_guest(si->si_pid);
+	if (v == si->si_pid)
+		return false;
+	si->si_pid = v;
+	return true;
+}
+
+/* A signal taken by sigtimedwait is never delivered, so no delivery stop
+ * translates it: its siginfo is fixed here instead. */
+enum trap_action sys_sigtimedwait(struct trap *t)
+{
+	return t->arg[1] ? TRAP_RUN_EXIT : TRAP_RUN;
+}
+
+void sys_sigtimedwait_exit(struct trap *t)
+{
+	siginfo_t si;
+
+	if (t->ret > 0 && copy_from_guest(t->task->tid, &si, t->arg[1], sizeof si) == 0 && siginfo_to_guest(&si))
+		copy_to_guest(t->task->tid, t->arg[1] + offsetof(siginfo_t, si_pid), &si.si_pid, sizeof si.si_pid);
+}
 
 /* Translate argument i, a pid (or a group when negative); ESRCH if unknown. */
 static bool xlate_arg(struct trap *t, int i)

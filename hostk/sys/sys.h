@@ -22,6 +22,8 @@ sys_enter_fn sys_unshare;
 
 /* signal.c: signals addressed by pid */
 sys_enter_fn sys_kill, sys_tkill, sys_tgkill, sys_rt_sigqueueinfo, sys_rt_tgsigqueueinfo;
+sys_enter_fn sys_sigtimedwait;
+sys_exit_fn sys_sigtimedwait_exit;
 
 /* pid.c: other syscalls that name a pid */
 sys_enter_fn sys_pid_arg0;	/* arg 0 is a pid; 0 means the caller */
