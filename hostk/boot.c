@@ -36,6 +36,7 @@ static const char *elf_problem(int fd, off_t size)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
+	bool entry_loaded = false;
 
 	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
 		return "truncated ELF header";
@@ -52,6 +53,9 @@ static const char *elf_problem(int fd, off_t size)
 		if ((ph.p_type == PT_LOAD || ph.p_type == PT_INTERP) &&
 		    (ph.p_offset + ph.p_filesz < ph.p_offset || ph.p_offset + ph.p_filesz > (uint64_t)size))
 			return "truncated ELF file";
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && eh.e_entry >= ph.p_vaddr &&
+		    eh.e_entry - ph.p_vaddr < ph.p_memsz)
+			entry_loaded = true;
 		if (ph.p_type == PT_INTERP) {
 			char interp[256] = "";
 
@@ -61,7 +65,7 @@ static const char *elf_problem(int fd, off_t size)
 				return "its program interpreter is missing";
 		}
 	}
-	return NULL;
+	return entry_loaded ? NULL : "corrupt ELF file (its entry point is in no executable segment)";
 }
 
 static _Noreturn void not_runnable(const char *prog, const char *why)
