@@ -1,7 +1,7 @@
 /* The seccomp filter.  Syscalls whose disposition is fast are allowed in the
  * host kernel and never trap; everything else (including numbers the table
  * does not know, and x32 numbers) traps to hostk with SECCOMP_RET_TRACE, and
- * any other ABI (int 0x80) kills the process.  A few check syscalls trap only
+ * the i386 ABI (int 0x80) kills the process.  A few check syscalls trap only
  * for some argument values; libseccomp cannot say "not one of these" in one
  * rule, so those are a second, stacked filter: seccomp obeys the stricter of
  * the two, and the kernel's per-syscall allow cache still spares the fast path
@@ -51,6 +51,24 @@ static const struct argtrap {
 
 static scmp_filter_ctx main_ctx, arg_ctx;
 
+/* x32 numbers: libseccomp sends them to the bad-arch action; an x32-only
+ * context merged in makes them trap instead (hostk answers ENOSYS, as this
+ * host does natively), while int 0x80 still kills. */
+static int add_x32(scmp_filter_ctx *ctx, uint32_t dflt)
+{
+	scmp_filter_ctx x32 = seccomp_init(dflt);
+	int rc;
+
+	if (!x32)
+		return -ENOMEM;
+	if ((rc = seccomp_arch_remove(x32, SCMP_ARCH_NATIVE)) || (rc = seccomp_arch_add(x32, SCMP_ARCH_X32)) ||
+	    (rc = seccomp_attr_set(x32, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS))) {
+		seccomp_release(x32);
+		return rc;
+	}
+	return seccomp_merge(*ctx, x32);	/* takes x32 over, even on failure */
+}
+
 static const struct argtrap *argtrap_of(long nr)
 {
 	for (size_t i = 0; i < NELEM(argtraps); i++)
@@ -70,6 +88,8 @@ int filter_build(void)
 	if ((rc = seccomp_attr_set(main_ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) ||
 	    (rc = seccomp_attr_set(main_ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) ||
 	    (rc = seccomp_attr_set(arg_ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)))
+		return rc;
+	if ((rc = add_x32(&main_ctx, SCMP_ACT_TRACE(HK_SECCOMP_DATA))) || (rc = add_x32(&arg_ctx, SCMP_ACT_ALLOW)))
 		return rc;
 	for (long nr = 0; nr < NR_SYSCALLS; nr++) {
 		const struct argtrap *at = argtrap_of(nr);

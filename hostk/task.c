@@ -97,7 +97,7 @@ static pid_t pident_new(pid_t host)
 	struct pident *e = xcalloc(sizeof *e), *old = pident_host(host);
 	pid_t v = last_vpid;
 
-	if (old)		/* the host reused a ghost's id */
+	if (old && old->refs <= 0)	/* the host reused a ghost's id */
 		ghost_bury(old);
 
 	do

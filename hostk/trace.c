@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "policy.h"
 #include "task.h"
@@ -29,9 +30,9 @@ struct flagname {
 
 #define F(x) { x, #x }
 static const struct flagname oflags[] = {
-	F(O_CREAT), F(O_EXCL), F(O_NOCTTY), F(O_TRUNC), F(O_APPEND), F(O_NONBLOCK), F(O_DSYNC),
+	{ O_TMPFILE, "O_TMPFILE" }, F(O_CREAT), F(O_EXCL), F(O_NOCTTY), F(O_TRUNC), F(O_APPEND), F(O_NONBLOCK), F(O_DSYNC),
 	F(O_DIRECT), F(O_LARGEFILE), F(O_DIRECTORY), F(O_NOFOLLOW), F(O_NOATIME), F(O_CLOEXEC),
-	F(O_PATH), F(O_TMPFILE & ~O_DIRECTORY), { 0, 0 }
+	F(O_PATH), { 0, 0 }
 };
 static const struct flagname cloneflags[] = {
 	F(CLONE_VM), F(CLONE_FS), F(CLONE_FILES), F(CLONE_SIGHAND), F(CLONE_PIDFD), F(CLONE_PTRACE),
@@ -52,7 +53,7 @@ static const struct flagname mmapflags[] = {
 
 /* A small growing buffer for one line. */
 struct line {
-	char buf[1024];
+	char buf[4096];		/* six worst-case escaped strings and a result */
 	size_t n;
 };
 
@@ -93,6 +94,10 @@ static void put_str(struct line *l, pid_t tid, unsigned long addr)
 	char s[256];
 	long n = strncpy_from_guest(tid, s, addr, sizeof s);
 
+	if (!addr) {
+		put(l, out_json ? "null" : "NULL");
+		return;
+	}
 	if (n == -EFAULT) {
 		put(l, out_json ? "\"%#lx\"" : "%#lx", addr);
 		return;
@@ -100,15 +105,24 @@ static void put_str(struct line *l, pid_t tid, unsigned long addr)
 	put(l, "\"");
 	for (long i = 0; s[i] && i < 96; i++) {
 		unsigned char c = (unsigned char)s[i];
+		const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
 
 		if (c == '"' || c == '\\')
 			put(l, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			put(l, out_json ? "\\u%04x" : "\\x%02x", c);
+		else if (esc)
+			put(l, "%s", esc);
+		else if (out_json && c < 0x20)
+			put(l, "\\u%04x", c);
+		else if (!out_json && (c < 0x20 || c >= 0x7f))
+			put(l, "\\%03o", c);
 		else
-			put(l, "%c", c);
+			put(l, "%c", c);	/* JSON keeps UTF-8 bytes as they are */
 	}
-	put(l, n < 0 || n > 96 ? "\"..." : "\"");
+	/* Cut strings end in "...", inside the quotes for JSON. */
+	if (n < 0 || n > 96)
+		put(l, out_json ? "...\"" : "\"...");
+	else
+		put(l, "\"");
 }
 
 static void put_arg(struct line *l, pid_t tid, enum argk k, unsigned long v)
@@ -162,9 +176,14 @@ static void put_arg(struct line *l, pid_t tid, enum argk k, unsigned long v)
 		return;
 	case A_CLONE:
 		put(l, "%s", q);
-		put_flags(l, v & ~0xfful, cloneflags, "0");
-		if (v & 0xff)
-			put(l, "|SIG%s", sigabbrev_np((int)(v & 0xff)) ? sigabbrev_np((int)(v & 0xff)) : "?");
+		if (v & ~0xfful || !(v & 0xff))
+			put_flags(l, v & ~0xfful, cloneflags, "0");
+		if (v & 0xff) {
+			const char *sig = sigabbrev_np((int)(v & 0xff));
+
+			put(l, "%s", v & ~0xfful ? "|" : "");
+			put(l, sig ? "SIG%s" : "%s", sig ? sig : "?");
+		}
 		put(l, "%s", q);
 		return;
 	case A_PROT:
@@ -193,11 +212,16 @@ static void put_call(struct line *l, const struct task *tk, long nr, const unsig
 	const struct sysent *e = sysent_of(nr);
 	int nargs = e ? e->nargs : 6;
 
-	if (out_json)
+	if (out_json && e)
 		put(l, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"nr\":%ld,\"syscall\":\"%s\",\"args\":[", since_start(),
-		    tk->proc ? tk->proc->vpid : 0, tk->vtid, nr, e ? e->name : "unknown");
+		    tk->proc ? tk->proc->vpid : 0, tk->vtid, nr, e->name);
+	else if (out_json)
+		put(l, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"nr\":%ld,\"syscall\":\"syscall_%#lx\",\"args\":[",
+		    since_start(), tk->proc ? tk->proc->vpid : 0, tk->vtid, nr, (unsigned long)nr);
+	else if (e)
+		put(l, "[%d] %s(", tk->vtid, e->name);
 	else
-		put(l, "[%d] %s(", tk->vtid, e ? e->name : "unknown");
+		put(l, "[%d] syscall_%#lx(", tk->vtid, (unsigned long)nr);
 	for (int i = 0; i < nargs; i++) {
 		if (i)
 			put(l, ", ");
@@ -205,7 +229,13 @@ static void put_call(struct line *l, const struct task *tk, long nr, const unsig
 	}
 }
 
-static void put_result(struct line *l, long ret, enum disp d)
+/* Syscalls whose result is an address. */
+static bool returns_address(long nr)
+{
+	return nr == SYS_mmap || nr == SYS_mremap || nr == SYS_brk || nr == SYS_shmat;
+}
+
+static void put_result(struct line *l, long nr, long ret, enum disp d)
 {
 	bool err = ret < 0 && ret > -4096;
 
@@ -215,6 +245,8 @@ static void put_result(struct line *l, long ret, enum disp d)
 		put(l, "],\"ret\":%ld,\"errno\":null,\"disp\":\"%s\"}", ret, disp_names[d]);
 	else if (err)
 		put(l, ") = -1 %s (%s) <%s>", errno_name((int)-ret), strerror((int)-ret), disp_names[d]);
+	else if (returns_address(nr))
+		put(l, ") = %#lx <%s>", (unsigned long)ret, disp_names[d]);
 	else
 		put(l, ") = %ld <%s>", ret, disp_names[d]);
 }
@@ -225,7 +257,7 @@ size_t trace_format(char *buf, size_t size, const struct task *tk, long nr, cons
 	struct line l = { .n = 0 };
 
 	put_call(&l, tk, nr, arg);
-	put_result(&l, ret, d);
+	put_result(&l, nr, ret, d);
 	snprintf(buf, size, "%s", l.buf);
 	return l.n;
 }
@@ -243,7 +275,7 @@ void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, lon
 	} else {
 		put_call(&l, tk, nr, arg);
 	}
-	put_result(&l, ret, d);
+	put_result(&l, nr, ret, d);
 	fprintf(trace_fp, "%s\n", l.buf);
 }
 

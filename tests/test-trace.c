@@ -259,10 +259,10 @@ START_TEST(test_mmap)
 {
 	ck_assert_str_eq(fmt(SYS_mmap, ARGS(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, U(-1), 0),
 			     0x10000, D_FAST),
-			 "[7] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 65536 <fast>");
+			 "[7] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x10000 <fast>");
 	ck_assert_str_eq(fmt(SYS_mmap, ARGS(0x400000, 8192, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, 3, 4096),
 			     0x400000, D_FAST),
-			 "[7] mmap(0x400000, 8192, PROT_READ|PROT_EXEC, MAP_SHARED|MAP_FIXED, 3, 4096) = 4194304 <fast>");
+			 "[7] mmap(0x400000, 8192, PROT_READ|PROT_EXEC, MAP_SHARED|MAP_FIXED, 3, 4096) = 0x400000 <fast>");
 	ck_assert_str_eq(fmt(SYS_mmap, ARGS(0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
 					    U(-1), 0),
 			     -ENOMEM, D_FAST),
@@ -283,10 +283,10 @@ START_TEST(test_escape)
 	static const char s[] = "a\"b\\c\td\n";
 
 	ck_assert_str_eq(fmt(SYS_openat, ARGS(3, U(s), O_RDONLY, 0), 3, D_CHECK),
-			 "[7] openat(3, \"a\\\"b\\\\c\\x09d\\x0a\", O_RDONLY, 0) = 3 <check>");
+			 "[7] openat(3, \"a\\\"b\\\\c\\td\\n\", O_RDONLY, 0) = 3 <check>");
 	/* Bytes outside printable ASCII are escaped too. */
 	ck_assert_str_eq(fmt(SYS_openat, ARGS(3, U("\x7f\xff\x01x"), O_RDONLY, 0), 3, D_CHECK),
-			 "[7] openat(3, \"\\x7f\\xff\\x01x\", O_RDONLY, 0) = 3 <check>");
+			 "[7] openat(3, \"\\177\\377\\001x\", O_RDONLY, 0) = 3 <check>");
 }
 END_TEST
 
@@ -347,11 +347,11 @@ END_TEST
 START_TEST(test_unknown)
 {
 	ck_assert_str_eq(fmt(1000, ARGS(1, 2, 3, 4, 5, 6), -ENOSYS, D_NONE),
-			 "[7] unknown(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented) <none>");
+			 "[7] syscall_0x3e8(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented) <none>");
 	ck_assert_str_eq(fmt(400, ARGS(0, 0xffffffffffffffff, 0, 0, 0, 0x10), -ENOSYS, D_NONE),
-			 "[7] unknown(0, 0xffffffffffffffff, 0, 0, 0, 0x10) = -1 ENOSYS (Function not implemented) <none>");
+			 "[7] syscall_0x190(0, 0xffffffffffffffff, 0, 0, 0, 0x10) = -1 ENOSYS (Function not implemented) <none>");
 	ck_assert_str_eq(fmt(-1, ARGS(0), -ENOSYS, D_NONE),
-			 "[7] unknown(0, 0, 0, 0, 0, 0) = -1 ENOSYS (Function not implemented) <none>");
+			 "[7] syscall_0xffffffffffffffff(0, 0, 0, 0, 0, 0) = -1 ENOSYS (Function not implemented) <none>");
 }
 END_TEST
 
@@ -404,13 +404,13 @@ START_TEST(test_json)
 	ck_assert_ptr_nonnull(strstr(j, "\"args\":[\"NULL\", 4096, \"PROT_READ|PROT_WRITE\", \"MAP_PRIVATE|MAP_ANONYMOUS\", -1, 0]"));
 	j = fmt(SYS_openat, ARGS(3, U("a\"b\\c\td\n\x7f"), O_WRONLY | O_CREAT, 0644), 3, D_CHECK);
 	ck_assert_json(j);
-	ck_assert_ptr_nonnull(strstr(j, "\"args\":[3, \"a\\\"b\\\\c\\u0009d\\u000a\\u007f\", \"O_WRONLY|O_CREAT\", \"0644\"]"));
+	ck_assert_ptr_nonnull(strstr(j, "\"args\":[3, \"a\\\"b\\\\c\\td\\n\x7f\", \"O_WRONLY|O_CREAT\", \"0644\"]"));
 	j = fmt(SYS_openat, ARGS(U(AT_FDCWD), 0x10, O_RDONLY, 0), -EFAULT, D_CHECK);
 	ck_assert_json(j);
 	ck_assert_ptr_nonnull(strstr(j, "\"args\":[\"AT_FDCWD\", \"0x10\", \"O_RDONLY\", \"0\"]"));
 	j = fmt(1000, ARGS(1, 2, 3, 4, 5, 6), -ENOSYS, D_NONE);
 	ck_assert_json(j);
-	ck_assert_ptr_nonnull(strstr(j, "\"nr\":1000,\"syscall\":\"unknown\",\"args\":[\"0x1\", \"0x2\", \"0x3\", \"0x4\", \"0x5\", \"0x6\"]"));
+	ck_assert_ptr_nonnull(strstr(j, "\"nr\":1000,\"syscall\":\"syscall_0x3e8\",\"args\":[\"0x1\", \"0x2\", \"0x3\", \"0x4\", \"0x5\", \"0x6\"]"));
 	ck_assert_ptr_nonnull(strstr(j, "\"errno\":\"ENOSYS\",\"disp\":\"none\"}"));
 	j = fmt(SYS_getppid, ARGS(0), 1, D_EMULATE);
 	ck_assert_json(j);
