@@ -21,6 +21,7 @@
 
 #include "boot.h"
 #include "filter.h"
+#include "kregion.h"
 #include "stop.h"
 #include "task.h"
 #include "util.h"
@@ -255,6 +256,9 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	probe();
 	if ((rc = filter_build()) < 0)
 		die("cannot build the seccomp filter: %s", strerror(-rc));
+	if ((rc = kregion_boot()) < 0)
+		die("cannot create the kernel region: %s%s", strerror(-rc),
+		    rc == -ENOEXEC ? " (this host gives processes no vDSO)" : "");
 	pin(o);
 	signals_setup();
 	/* Orphaned guests come to hostk, not to some host process; and nothing
@@ -296,6 +300,7 @@ int boot_finish(int status)
 {
 	int err = 0;
 
+	kregion_shutdown();
 	if (gave_tty)
 		tcsetpgrp(STDIN_FILENO, getpgrp());
 	if (shutdown_sig)

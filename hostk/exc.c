@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "exc.h"
+#include "kregion.h"
 #include "task.h"
 #include "trace.h"
 
@@ -29,6 +30,13 @@ bool exc_seen(struct task *tk, const siginfo_t *si)
 	if (!what || si->si_code <= 0)
 		return false;
 	stats_exception(si->si_signo);
+	kr_begin();
+	kr->exceptions++;
+	kr_end();
+	if (si->si_signo == SIGSEGV && kregion_overlaps((unsigned long)si->si_addr, 1)) {
+		fence_report(tk, "protection fault in the kernel region at %p", si->si_addr);
+		return true;
+	}
 	if (trace_fp)
 		trace_event(tk, "exception: %s (signal %d, code %d) at %p", what, si->si_signo,
 			    si->si_code, si->si_addr);

@@ -11,11 +11,13 @@
 #include <seccomp.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
 
 #include "filter.h"
+#include "kregion.h"
 #include "systab.h"
 #include "trap.h"
 #include "util.h"
@@ -25,28 +27,43 @@
 #define F_GETOWN_EX 16
 #endif
 
-/* Check syscalls that trap only for some values of one argument: one of a
- * list of commands, or a pid other than 0 (the caller, which needs no
- * translation).  Trapping more than needed is safe; allowing is not. */
-static const struct argtrap {
+/* Check syscalls that trap only for some argument values.  Each rule traps
+ * when all of its (at most two) comparisons hold; a syscall traps when any of
+ * its rules does.  Trapping more than needed is safe; allowing is not. */
+struct argrule {
 	int nr;
-	unsigned arg;
-	unsigned long vals[8];	/* 0-terminated; none: trap when the argument is not 0 */
-} argtraps[] = {
-	{ SYS_ioctl, 1, { TIOCSPGRP, TIOCGPGRP, TIOCGSID, FIOSETOWN, SIOCSPGRP, FIOGETOWN, SIOCGPGRP } },
-	{ SYS_fcntl, 1, { F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX } },
-	{ SYS_prctl, 0, { PR_SET_SECCOMP } },
-	{ SYS_prlimit64, 0, { 0 } },
-	{ SYS_sched_getaffinity, 0, { 0 } },
-	{ SYS_sched_setaffinity, 0, { 0 } },
-	{ SYS_sched_getparam, 0, { 0 } },
-	{ SYS_sched_setparam, 0, { 0 } },
-	{ SYS_sched_getscheduler, 0, { 0 } },
-	{ SYS_sched_setscheduler, 0, { 0 } },
-	{ SYS_sched_getattr, 0, { 0 } },
-	{ SYS_sched_setattr, 0, { 0 } },
-	{ SYS_sched_rr_get_interval, 0, { 0 } },
-	{ SYS_get_robust_list, 0, { 0 } },
+	unsigned ncmp;
+	struct scmp_arg_cmp cmp[2];
+};
+
+#define CMD(n, a, v)	{ n, 1, { { a, SCMP_CMP_MASKED_EQ, 0xffffffffu, v } } }	/* 32-bit commands */
+#define NOT0(n, a)	{ n, 1, { { a, SCMP_CMP_NE, 0, 0 } } }			/* a pid other than "me" */
+#define GE(n, a, v)	{ n, 1, { { a, SCMP_CMP_GE, v, 0 } } }
+#define GT(n, a, v)	{ n, 1, { { a, SCMP_CMP_GT, v, 0 } } }
+#define FIXED_AND(n, a, op, v) \
+	{ n, 2, { { 3, SCMP_CMP_MASKED_EQ, MAP_FIXED, MAP_FIXED }, { a, op, v, 0 } } }
+
+/* The memory fence: a range can reach the kernel region only if it starts in
+ * the top FENCE_REACH bytes below it, or is longer than that. */
+#define FENCE_REACH (16ul << 30)
+#define FENCE_LOW (HK_KREGION_ADDR - FENCE_REACH)
+#define RANGE(n)	GE(n, 0, FENCE_LOW), GT(n, 1, FENCE_REACH)
+
+static const struct argrule argrules[] = {
+	CMD(SYS_ioctl, 1, TIOCSPGRP), CMD(SYS_ioctl, 1, TIOCGPGRP), CMD(SYS_ioctl, 1, TIOCGSID),
+	CMD(SYS_ioctl, 1, FIOSETOWN), CMD(SYS_ioctl, 1, SIOCSPGRP), CMD(SYS_ioctl, 1, FIOGETOWN),
+	CMD(SYS_ioctl, 1, SIOCGPGRP),
+	CMD(SYS_fcntl, 1, F_SETOWN), CMD(SYS_fcntl, 1, F_GETOWN), CMD(SYS_fcntl, 1, F_SETOWN_EX),
+	CMD(SYS_fcntl, 1, F_GETOWN_EX),
+	CMD(SYS_prctl, 0, PR_SET_SECCOMP),
+	NOT0(SYS_prlimit64, 0), NOT0(SYS_sched_getaffinity, 0), NOT0(SYS_sched_setaffinity, 0),
+	NOT0(SYS_sched_getparam, 0), NOT0(SYS_sched_setparam, 0), NOT0(SYS_sched_getscheduler, 0),
+	NOT0(SYS_sched_setscheduler, 0), NOT0(SYS_sched_getattr, 0), NOT0(SYS_sched_setattr, 0),
+	NOT0(SYS_sched_rr_get_interval, 0), NOT0(SYS_get_robust_list, 0),
+	FIXED_AND(SYS_mmap, 0, SCMP_CMP_GE, FENCE_LOW), FIXED_AND(SYS_mmap, 1, SCMP_CMP_GT, FENCE_REACH),
+	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),
+	RANGE(SYS_mremap), GT(SYS_mremap, 2, FENCE_REACH), GE(SYS_mremap, 4, FENCE_LOW),
+	NOT0(SYS_shmat, 1),
 };
 
 static scmp_filter_ctx main_ctx, arg_ctx;
@@ -69,12 +86,14 @@ static int add_x32(scmp_filter_ctx *ctx, uint32_t dflt)
 	return seccomp_merge(*ctx, x32);	/* takes x32 over, even on failure */
 }
 
-static const struct argtrap *argtrap_of(long nr)
+/* Rules apply only while the syscall is a check one (a policy may have
+ * made it deny or kill: then it traps always). */
+static bool has_argrules(long nr)
 {
-	for (size_t i = 0; i < NELEM(argtraps); i++)
-		if (argtraps[i].nr == nr && sys_disp(nr) == D_CHECK)
-			return &argtraps[i];
-	return NULL;
+	for (size_t i = 0; i < NELEM(argrules); i++)
+		if (argrules[i].nr == nr)
+			return sys_disp(nr) == D_CHECK;
+	return false;
 }
 
 int filter_build(void)
@@ -91,23 +110,16 @@ int filter_build(void)
 		return rc;
 	if ((rc = add_x32(&main_ctx, SCMP_ACT_TRACE(HK_SECCOMP_DATA))) || (rc = add_x32(&arg_ctx, SCMP_ACT_ALLOW)))
 		return rc;
-	for (long nr = 0; nr < NR_SYSCALLS; nr++) {
-		const struct argtrap *at = argtrap_of(nr);
-
-		if (sys_disp(nr) != D_FAST && !at)
-			continue;
-		if ((rc = seccomp_rule_add(main_ctx, SCMP_ACT_ALLOW, (int)nr, 0)))
+	for (long nr = 0; nr < NR_SYSCALLS; nr++)
+		if ((sys_disp(nr) == D_FAST || has_argrules(nr)) &&
+		    (rc = seccomp_rule_add(main_ctx, SCMP_ACT_ALLOW, (int)nr, 0)))
 			return rc;
-		/* Commands are 32-bit in the kernel: compare only the low half,
-		 * or high garbage bits would slip a command past the filter. */
-		for (int i = 0; at && (i == 0 || at->vals[i]); i++) {
-			struct scmp_arg_cmp cmp = at->vals[0] ?
-				SCMP_CMP(at->arg, SCMP_CMP_MASKED_EQ, 0xffffffffu, at->vals[i]) :
-				SCMP_CMP(at->arg, SCMP_CMP_NE, 0);
+	for (size_t i = 0; i < NELEM(argrules); i++) {
+		const struct argrule *r = &argrules[i];
 
-			if ((rc = seccomp_rule_add_array(arg_ctx, SCMP_ACT_TRACE(HK_SECCOMP_DATA), (int)nr, 1, &cmp)))
-				return rc;
-		}
+		if (has_argrules(r->nr) &&
+		    (rc = seccomp_rule_add_array(arg_ctx, SCMP_ACT_TRACE(HK_SECCOMP_DATA), r->nr, r->ncmp, r->cmp)))
+			return rc;
 	}
 	return 0;
 }

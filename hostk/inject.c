@@ -1,8 +1,9 @@
-/* Syscall injection.  At a syscall-exit stop the guest's instruction pointer
- * is just past its `syscall` instruction: stepping it back and loading other
- * registers makes the guest execute the syscall hostk chose, with the guest's
- * own credentials and address space.  Used by the /proc fence (to close a
- * descriptor the guest must not keep). */
+/* Syscall injection.  At a syscall-exit stop the guest is about to return to
+ * user mode; pointing its instruction pointer at a `syscall` instruction and
+ * loading other registers makes it execute the syscall hostk chose, with the
+ * guest's own credentials and address space.  Used by the /proc fence (to
+ * close a descriptor the guest must not keep) and by the kernel region (to
+ * map it into a freshly exec'd guest). */
 #include <errno.h>
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -30,13 +31,13 @@ static int wait_stop(struct task *tk, int *status)
 	}
 }
 
-long inject_syscall(struct task *tk, const regs_t *regs, long nr, const unsigned long args[6])
+long inject_syscall(struct task *tk, const regs_t *regs, unsigned long insn, long nr, const unsigned long args[6])
 {
 	regs_t r = *regs;
 	int status, pending_sig = 0;
 	bool entered = false;
 
-	r.rip -= 2;		/* back onto the syscall instruction */
+	r.rip = insn;
 	r.rax = (unsigned long long)nr;
 	for (int i = 0; i < 6; i++)
 		reg_set_arg(&r, i, args[i]);

@@ -4,10 +4,12 @@
 
 #include "task.h"
 
-/* tk is at a syscall-exit stop with registers regs.  Runs nr(args) in the
+/* tk is at a syscall-exit stop with registers regs; insn is the address of a
+ * syscall instruction in its address space (reg_ip(regs) - 2 after an
+ * ordinary syscall; one in the vDSO after an exec).  Runs nr(args) in the
  * guest and returns its result, or -ESRCH when the guest died meanwhile (its
  * exit report is left for the kernel loop).  The caller writes the registers
  * it wants the guest to resume with afterwards. */
-long inject_syscall(struct task *tk, const regs_t *regs, long nr, const unsigned long args[6]);
+long inject_syscall(struct task *tk, const regs_t *regs, unsigned long insn, long nr, const unsigned long args[6]);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "exc.h"
+#include "kregion.h"
 #include "stop.h"
 #include "trace.h"
 #include "trap.h"
@@ -92,6 +93,7 @@ static void on_exec(struct task *tk)
 	}
 	if (trace_fp)
 		trace_event(tk, "exec");
+	tk->map_kregion = true;
 	task_resume(tk, 0);
 }
 
@@ -183,9 +185,13 @@ static void on_stop(pid_t tid, int status)
 		}
 		return;
 	case 0:
-		if (sig == (SIGTRAP | 0x80))
+		if (sig == (SIGTRAP | 0x80)) {
+			if (tk->map_kregion) {
+				tk->map_kregion = false;
+				kregion_map(tk);
+			}
 			trap_exit(tk);
-		else
+		} else
 			on_signal(tk, sig);
 		return;
 	default:
@@ -211,6 +217,13 @@ int kernel_loop(void)
 			on_stop(tid, status);
 		else if (WIFEXITED(status) || WIFSIGNALED(status))
 			on_exit(tid, status);
+		/* hostk has children that are not guests (the region's holder):
+		 * done when pid 1 is gone and no guest is left to report. */
+		if (killing && !tasks) {
+			while (procs && waitpid(-1, &status, __WALL | WNOHANG) > 0)
+				;
+			break;
+		}
 	}
 	if (init_status < 0)
 		return 1;

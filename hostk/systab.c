@@ -38,6 +38,7 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 #define HOST		"changes the host"
 #define ESCAPE		"escapes the guest's view"
 #define PIDARG		"guest pid in arg 0"
+#define KFENCE		"fence: never on the kernel region"
 #define FENCE		"fence: no /proc/PID of a non-guest"
 
 const struct sysent systab[NR_SYSCALLS] = {
@@ -50,9 +51,9 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(lstat, 2, A_STR, A_PTR),
 	FAST(poll, 3, A_PTR, A_UINT, A_INT),
 	FAST(lseek, 3, A_FD, A_INT, A_INT),
-	FAST(mmap, 6, A_PTR, A_UINT, A_PROT, A_MMAP, A_FD, A_INT),
-	FAST(mprotect, 3, A_PTR, A_UINT, A_PROT),
-	FAST(munmap, 2, A_PTR, A_UINT),
+	CHECK(mmap, 6, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT, A_MMAP, A_FD, A_INT),
+	CHECK(mprotect, 3, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT),
+	CHECK(munmap, 2, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT),
 	FAST(brk, 1, A_PTR),
 	FAST(rt_sigaction, 4, A_SIG, A_PTR, A_PTR, A_UINT),
 	FAST(rt_sigprocmask, 4, A_INT, A_PTR, A_PTR, A_UINT),
@@ -66,12 +67,12 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(pipe, 1, A_PTR),
 	FAST(select, 5, A_INT, A_PTR, A_PTR, A_PTR, A_PTR),
 	FAST(sched_yield, 0),
-	FAST(mremap, 5, A_PTR, A_UINT, A_UINT, A_HEX, A_PTR),
+	CHECK(mremap, 5, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_UINT, A_HEX, A_PTR),
 	FAST(msync, 3, A_PTR, A_UINT, A_HEX),
 	FAST(mincore, 3, A_PTR, A_UINT, A_PTR),
-	FAST(madvise, 3, A_PTR, A_UINT, A_INT),
+	CHECK(madvise, 3, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_INT),
 	FAST(shmget, 3, A_INT, A_UINT, A_HEX),
-	FAST(shmat, 3, A_INT, A_PTR, A_HEX),
+	CHECK(shmat, 3, sys_mem_fence, NULL, KFENCE, A_INT, A_PTR, A_HEX),
 	FAST(shmctl, 3, A_INT, A_INT, A_PTR),
 	FAST(dup, 1, A_FD),
 	FAST(dup2, 2, A_FD, A_FD),
@@ -257,7 +258,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(epoll_create, 1, A_INT),
 	NONE(epoll_ctl_old, 4, OBSOLETE, A_FD, A_INT, A_FD, A_PTR),
 	NONE(epoll_wait_old, 4, OBSOLETE, A_FD, A_PTR, A_INT, A_INT),
-	FAST(remap_file_pages, 5, A_PTR, A_UINT, A_PROT, A_UINT, A_MMAP),
+	DENY(remap_file_pages, 5, EPERM, "deprecated; could rearrange the kernel region", A_PTR, A_UINT, A_PROT, A_UINT, A_MMAP),
 	FAST(getdents64, 3, A_FD, A_PTR, A_UINT),
 	CHECK(set_tid_address, 1, sys_set_tid_address, sys_ret_tid_exit, "tid in result", A_PTR),
 	FAST(restart_syscall, 0),
@@ -370,7 +371,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(copy_file_range, 6, A_FD, A_PTR, A_FD, A_PTR, A_UINT, A_HEX),
 	FAST(preadv2, 6, A_FD, A_PTR, A_UINT, A_INT, A_INT, A_HEX),
 	FAST(pwritev2, 6, A_FD, A_PTR, A_UINT, A_INT, A_INT, A_HEX),
-	FAST(pkey_mprotect, 4, A_PTR, A_UINT, A_PROT, A_INT),
+	CHECK(pkey_mprotect, 4, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT, A_INT),
 	FAST(pkey_alloc, 2, A_HEX, A_HEX),
 	FAST(pkey_free, 1, A_INT),
 	FAST(statx, 5, A_FD, A_STR, A_HEX, A_HEX, A_PTR),

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kregion.h"
 #include "task.h"
 #include "util.h"
 
@@ -38,6 +39,18 @@ static pid_t last_vpid;
 struct proc *procs;
 struct task *tasks;
 int ntasks;
+static int nprocs;
+
+/* The region shows how many there are (not in unit tests: no region). */
+static void publish_counts(void)
+{
+	if (!kr)
+		return;
+	kr_begin();
+	kr->ntasks = (uint32_t)ntasks;
+	kr->nprocs = (uint32_t)nprocs;
+	kr_end();
+}
 struct proc *init_proc;
 
 static unsigned hash(pid_t id) { return (unsigned)id * 2654435761u % HASH_SIZE; }
@@ -208,6 +221,7 @@ static struct task *task_new(pid_t tid)
 	t->next = tasks;
 	tasks = t;
 	ntasks++;
+	publish_counts();
 	return t;
 }
 
@@ -222,6 +236,7 @@ static void task_free(struct task *t)
 		;
 	*pp = t->next;
 	ntasks--;
+	publish_counts();
 	free(t);
 }
 
@@ -238,6 +253,8 @@ static struct proc *proc_new(pid_t pid, pid_t vpid, struct proc *parent, pid_t p
 	pident_ref(sid);
 	p->next = procs;
 	procs = p;
+	nprocs++;
+	publish_counts();
 	return p;
 }
 
@@ -258,6 +275,8 @@ static void proc_free(struct proc *p)
 	pident_put(p->pid);
 	if (init_proc == p)
 		init_proc = NULL;
+	nprocs--;
+	publish_counts();
 	free(p);
 }
 

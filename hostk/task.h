@@ -40,7 +40,7 @@ struct task {
 	struct proc *proc;
 	bool started;		/* its first stop was seen (or it was seized running) */
 	bool linked;		/* its parent's clone event was seen */
-	bool listening;		/* in group-stop, parked with PTRACE_LISTEN */
+	bool map_kregion;	/* exec'd: map the region at the execve's exit stop */
 	struct task *held_parent;	/* held at its clone event until this child starts */
 	unsigned long clone_flags;	/* the clone that created it, for the start fix-up */
 	unsigned long child_tid_addr;

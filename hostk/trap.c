@@ -9,6 +9,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
+#include "kregion.h"
 #include "policy.h"
 #include "trace.h"
 #include "trap.h"
@@ -17,7 +18,7 @@
 void task_resume(struct task *tk, int sig)
 {
 	/* ESRCH: the task died meanwhile; its exit report follows. */
-	ptrace(tk->sys.active ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
+	ptrace(tk->sys.active || tk->map_kregion ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
 }
 
 static void warn_unknown(long nr)
@@ -63,6 +64,10 @@ void trap_seccomp(struct task *tk)
 
 	if (ptrace(PTRACE_GETREGS, tk->tid, 0, &t.regs) < 0)
 		return;
+	kr_begin();
+	kr->traps++;
+	kr->psw.current = tk->proc->vpid;
+	kr_end();
 	t.nr = reg_nr(&t.regs);
 	for (int i = 0; i < 6; i++)
 		t.arg[i] = reg_arg(&t.regs, i);

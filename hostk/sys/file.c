@@ -53,6 +53,6 @@ void sys_open_exit(struct trap *t)
 		return;
 	trace_event(t->task, "fence: open of %s refused", path);
 	args[0] = (unsigned long)t->ret;
-	inject_syscall(t->task, &t->regs, SYS_close, args);
+	inject_syscall(t->task, &t->regs, reg_ip(&t->regs) - SYSCALL_INSN_LEN, SYS_close, args);
 	t->ret = -ENOENT;
 }

@@ -42,6 +42,9 @@ sys_enter_fn sys_timer_create;
 sys_enter_fn sys_open;
 sys_exit_fn sys_open_exit;
 
+/* mem.c: the memory fence around the kernel region */
+sys_enter_fn sys_mem_fence;
+
 /* info.c: the guest's own seccomp filters */
 sys_enter_fn sys_seccomp, sys_prctl;
 
