@@ -21,8 +21,12 @@
 
 #include "boot.h"
 #include "filter.h"
+#include "irq.h"
 #include "kregion.h"
+#include "sched.h"
 #include "stop.h"
+#include "testdev.h"
+#include "timer.h"
 #include "task.h"
 #include "util.h"
 
@@ -249,7 +253,8 @@ static _Noreturn void guest_child(int go_fd, int err_fd, const char *path, char 
 void boot(const struct boot_opts *o, const char *path, char *const argv[])
 {
 	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-			  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+			  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
+			  PTRACE_O_TRACEEXIT;
 	int go[2], err[2], rc;
 	pid_t pid;
 
@@ -289,8 +294,19 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		die_errno("ptrace%s", e == EPERM ? " (hint: ptrace is restricted here: see "
 			  "/proc/sys/kernel/yama/ptrace_scope, or run inside a container that allows it)" : "");
 	}
-	task_first(pid);
+	sched_init(o->cpus, o->quantum_ms);
+	sched_first(task_first(pid));
 	init_host_pid = pid;
+	/* The machine's other parts: the interrupt controller (and its thread),
+	 * the timer, the test device.  Started after the fork, so the guest
+	 * never inherits their threads' state. */
+	if ((rc = irq_boot()) < 0 || (rc = timer_boot(o->hz)) < 0 ||
+	    (rc = testdev_boot(o->pin && o->cpus == 1 ? sched_getcpu() : -1)) < 0) {
+		kill(pid, SIGKILL);
+		die("cannot start the interrupt controller and devices: %s", strerror(-rc));
+	}
+	kernel_loop_prepare();
+	timer_reprogram();
 	if (write(go[1], "g", 1) != 1)
 		die_errno("starting the guest");
 	close(go[1]);

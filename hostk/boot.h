@@ -5,8 +5,10 @@
 #include <stdbool.h>
 
 struct boot_opts {
-	int cpus;		/* host CPUs to share with the guests */
+	int cpus;		/* virtual CPUs, and host CPUs to share with the guests */
 	bool pin;		/* pin hostk and guests to them */
+	int hz;			/* timer interrupts per second */
+	int quantum_ms;		/* time slice */
 };
 
 /* Looks PROG up in PATH like env(1) does and checks it can be executed; on

@@ -8,6 +8,7 @@
  * from running either. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <seccomp.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -64,6 +65,12 @@ static const struct argrule argrules[] = {
 	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),
 	RANGE(SYS_mremap), GT(SYS_mremap, 2, FENCE_REACH), GE(SYS_mremap, 4, FENCE_LOW),
 	NOT0(SYS_shmat, 1),
+	/* futex: only the waits may block (the command is op's low 7 bits). */
+	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, FUTEX_WAIT } } },
+	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, FUTEX_WAIT_BITSET } } },
+	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, FUTEX_LOCK_PI } } },
+	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, FUTEX_WAIT_REQUEUE_PI } } },
+	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, 13 /* FUTEX_LOCK_PI2 */ } } },
 };
 
 static scmp_filter_ctx main_ctx, arg_ctx;

@@ -31,8 +31,10 @@
 #include <unistd.h>
 
 #include "inject.h"
+#include "irq.h"
 #include "kregion.h"
 #include "policy.h"
+#include "softirq.h"
 #include "systab.h"
 #include "task.h"
 #include "trace.h"
@@ -93,6 +95,12 @@ static void fill(void)
 		snprintf(kr->disp_names[i], HK_NAME_LEN, "%s", dnames[i]);
 	for (long nr = 0; nr < NR_SYSCALLS; nr++)
 		disp[nr] = (unsigned char)sys_disp(nr);
+	kr->nr_irqs = NR_IRQS;
+	kr->nr_softirqs = NR_SOFTIRQS;
+	for (int l = 0; l < NR_IRQS; l++)
+		snprintf(kr->irq_names[l], HK_NAME_LEN, "%s", irq_names[l]);
+	for (int s = 0; s < NR_SOFTIRQS; s++)
+		snprintf(kr->softirq_names[s], HK_NAME_LEN, "%s", softirq_names[s]);
 	kr->psw.intr_enabled = 1;
 }
 

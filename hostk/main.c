@@ -24,8 +24,10 @@ static const char usage_text[] =
 	"  --trace[=FILE]      one line per trap, signal, exception, fork, exec, exit (default: stderr)\n"
 	"  --stats[=FILE]      traps per syscall with times, and cpu time split, at exit (default: stderr)\n"
 	"  --json              --trace and --stats as JSON (one object per line / one object)\n"
-	"  --cpus N            share N host CPUs with the guests (default 1)\n"
-	"  --no-pin            do not pin hostk and the guests to CPUs\n"
+	"  --cpus N            N virtual CPUs: at most N guest tasks run at once, on N host CPUs (default 1)\n"
+	"  --no-pin            do not pin hostk and the guests to host CPUs\n"
+	"  --hz N              timer interrupts per second while guests run (default 100)\n"
+	"  --quantum MS        time slice before a running task is preempted (default 10)\n"
 	"  --deny NAME[=ERR]   make syscall NAME fail with errno ERR (name or number; default EPERM)\n"
 	"  --kill NAME         kill any guest process that makes syscall NAME\n"
 	"\n"
@@ -60,7 +62,7 @@ static FILE *open_out(const char *path)
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL };
+	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -69,10 +71,12 @@ static int cmd_run(int argc, char **argv)
 		{ "no-pin", no_argument, 0, O_NOPIN },
 		{ "deny", required_argument, 0, O_DENY },
 		{ "kill", required_argument, 0, O_KILL },
+		{ "hz", required_argument, 0, O_HZ },
+		{ "quantum", required_argument, 0, O_QUANTUM },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	struct boot_opts bo = { .cpus = 1, .pin = true };
+	struct boot_opts bo = { .cpus = 1, .pin = true, .hz = 100, .quantum_ms = 10 };
 	const char *trace_path = NULL, *stats_path = NULL;
 	bool trace = false, stats = false;
 	char *path, *end;
@@ -89,6 +93,16 @@ static int cmd_run(int argc, char **argv)
 				bad_usage("--cpus wants a number from 1 to 1024, not '%s'", optarg);
 			break;
 		case O_NOPIN: bo.pin = false; break;
+		case O_HZ:
+			bo.hz = (int)strtol(optarg, &end, 10);
+			if (*end || bo.hz < 1 || bo.hz > 10000)
+				bad_usage("--hz wants a number from 1 to 10000, not '%s'", optarg);
+			break;
+		case O_QUANTUM:
+			bo.quantum_ms = (int)strtol(optarg, &end, 10);
+			if (*end || bo.quantum_ms < 1 || bo.quantum_ms > 10000)
+				bad_usage("--quantum wants milliseconds from 1 to 10000, not '%s'", optarg);
+			break;
 		case O_DENY:
 			if (policy_set(optarg, D_DENY) < 0)
 				bad_usage("--deny: unknown syscall or errno in '%s'", optarg);

@@ -34,8 +34,13 @@ long sys_lookup(const char *name)
 
 const char *errno_name(int err)
 {
+	/* The kernel's restart codes, which a trace sees at exit stops. */
+	static const char *const restart[] = { "ERESTARTSYS", "ERESTARTNOINTR", "ERESTARTNOHAND",
+					       "ENOIOCTLCMD", "ERESTART_RESTARTBLOCK" };
 	const char *s = err > 0 ? strerrorname_np(err) : NULL;
 
+	if (err >= 512 && err < 512 + (int)(sizeof restart / sizeof restart[0]))
+		return restart[err - 512];
 	return s ? s : "E?";
 }
 

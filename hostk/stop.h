@@ -14,5 +14,7 @@ extern volatile pid_t init_host_pid;
 /* Runs until no guest is left.  Returns pid 1's status as a shell shows it
  * (exit code, or 128+N for death by signal N). */
 int kernel_loop(void);
+/* Tells the interrupt controller where the loop waits (boot calls it). */
+void kernel_loop_prepare(void);
 
 #endif

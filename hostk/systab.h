@@ -45,6 +45,9 @@ enum trap_action {
 	TRAP_RUN_EXIT,	/* let the host run it and call the row's exit handler after */
 };
 
+/* Row flags. */
+#define SY_BLOCK 0x1	/* may block in the host: the task gives up its CPU meanwhile */
+
 typedef enum trap_action sys_enter_fn(struct trap *t);
 typedef void sys_exit_fn(struct trap *t);
 
@@ -54,6 +57,7 @@ struct sysent {
 	uint8_t disp;		/* enum disp */
 	uint8_t args[6];	/* enum argk, one per argument */
 	uint8_t err;		/* errno for D_DENY; 0 means EPERM */
+	uint8_t flags;		/* SY_* */
 	sys_enter_fn *enter;	/* D_EMULATE and D_CHECK only */
 	sys_exit_fn *exit;	/* called after the host ran it (TRAP_RUN_EXIT) */
 	const char *note;	/* why this disposition, for `hostk syscalls` */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kregion.h"
+#include "sched.h"
 #include "task.h"
 #include "util.h"
 
@@ -360,6 +361,8 @@ void task_exec_takeover(struct task *leader, struct task *execer)
 	 * host and report their own exits. */
 	leader->sys = execer->sys;
 	leader->started = leader->linked = true;
+	/* The leader's task goes on as the execer: its place in the scheduler too. */
+	sched_takeover(leader, execer);
 	pident_put(execer->tid);
 	execer->proc->nthreads--;
 	task_free(execer);

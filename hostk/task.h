@@ -11,6 +11,7 @@
 #include "arch/x86_64.h"
 
 struct sysent;
+struct ktimer;
 
 /* A process: one thread group. */
 struct proc {
@@ -21,6 +22,7 @@ struct proc {
 	bool exited;		/* a zombie: waiting for its guest parent to reap it */
 	bool reaped_by_hostk;	/* hostk is the host parent (pid 1, orphans) */
 	bool own_filter;	/* installed a seccomp filter of its own */
+	struct ktimer *itimer;	/* ITIMER_REAL and alarm(), hostk's own */
 	struct proc *next;	/* all processes */
 };
 
@@ -45,6 +47,23 @@ struct task {
 	unsigned long clone_flags;	/* the clone that created it, for the start fix-up */
 	unsigned long child_tid_addr;
 	struct insys sys;
+
+	/* Scheduling (sched.c). */
+	int sstate;		/* enum sstate */
+	int cpu;		/* while TS_RUNNING */
+	int resume_sig;		/* while TS_READY: the signal to deliver */
+	bool preempt_sent;	/* a PTRACE_INTERRUPT is on its way */
+	bool sleep_expired;	/* its own sleep ended by the timer, not a signal */
+	uint64_t slice_start;	/* when its current time slice began */
+	uint64_t run_since;	/* when it last got a CPU */
+	uint64_t utime_ns;	/* executing on a CPU */
+	uint64_t stime_ns;	/* hostk serving its traps */
+	uint64_t sleep_deadline;	/* of its last sleep (CLOCK_MONOTONIC ns) */
+	unsigned long sleep_ip;		/* where that sleep was called from */
+	bool sleep_interrupted;		/* and a signal cut it short */
+	struct ktimer *sleep_timer;
+	struct task *rq_next;	/* run queue */
+
 	struct task *hnext;	/* hash chain by host tid */
 	struct task *next;	/* all tasks */
 };

@@ -11,15 +11,11 @@
 
 #include "kregion.h"
 #include "policy.h"
+#include "sched.h"
+#include "testdev.h"
 #include "trace.h"
 #include "trap.h"
 #include "util.h"
-
-void task_resume(struct task *tk, int sig)
-{
-	/* ESRCH: the task died meanwhile; its exit report follows. */
-	ptrace(tk->sys.active || tk->map_kregion ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
-}
 
 static void warn_unknown(long nr)
 {
@@ -74,10 +70,19 @@ void trap_seccomp(struct task *tk)
 	e = sysent_of(t.nr);
 	d = sys_disp(t.nr);
 	memset(&tk->sys, 0, sizeof tk->sys);
+	if (e && (e->flags & SY_BLOCK))
+		t.wait = WAIT_BLOCK;
+	/* A restart of an interrupted sleep is recognised by its caller's
+	 * address; anything else in between ends that memory. */
+	if (reg_ip(&t.regs) != tk->sleep_ip)
+		tk->sleep_interrupted = false;
 
 	if (unlikely(tk->proc->own_filter) && foreign_trap(tk)) {
 		t.ret = -ENOSYS;
 		act = TRAP_RETURN;
+	} else if (t.nr == HK_CALL_NR) {
+		act = hkcall(&t);	/* a device request */
+		d = D_EMULATE;
 	} else {
 		switch (d) {
 		case D_NONE:
@@ -108,8 +113,9 @@ void trap_seccomp(struct task *tk)
 		}
 	}
 
-	/* Rewritten arguments must be put back at exit; a trace wants results. */
-	if (act == TRAP_RUN && (t.dirty || trace_fp))
+	/* Rewritten arguments must be put back at exit; a trace wants results;
+	 * a task that waits in the host comes back at the exit stop. */
+	if (act == TRAP_RUN && (t.dirty || trace_fp || t.wait != WAIT_NONE))
 		act = TRAP_RUN_EXIT;
 
 	switch (act) {
@@ -132,11 +138,16 @@ void trap_seccomp(struct task *tk)
 		memcpy(tk->sys.arg, t.arg, sizeof t.arg);
 		tk->sys.t0 = t0;
 		tk->sys.active = true;
-		if (trace_fp && (t.nr == SYS_execve || t.nr == SYS_execveat)) {
+		if (trace_fp && (t.nr == SYS_execve || t.nr == SYS_execveat || t.wait != WAIT_NONE)) {
 			trace_entry(tk, t.nr, t.arg);
 			tk->sys.entry_traced = true;
 		}
-		task_resume(tk, 0);
+		if (t.wait == WAIT_BLOCK)
+			sched_block(tk);
+		else if (t.wait == WAIT_SLEEP)
+			sched_sleep(tk, t.deadline);
+		else
+			task_resume(tk, 0);
 		break;
 	}
 }
@@ -159,13 +170,17 @@ void trap_exit(struct task *tk)
 	t.ret = host_ret = reg_ret(&t.regs);
 	if (e && e->exit)
 		e->exit(&t);
-	if (s->regs_rewritten)
+	else if (s->nr == HK_CALL_NR)
+		hkcall_exit(&t);
+	if (s->regs_rewritten) {
 		for (int i = 0; i < 6; i++)
 			reg_set_arg(&t.regs, i, s->arg[i]);
+		reg_set_nr(&t.regs, s->nr);
+	}
 	if (t.ret != host_ret)
 		reg_set_ret(&t.regs, t.ret);
 	if (s->regs_rewritten || t.ret != host_ret)
 		ptrace(PTRACE_SETREGS, tk->tid, 0, &t.regs);
 	account(&t, sys_disp(t.nr), s->t0);
-	task_resume(tk, 0);
+	sched_syscall_done(tk);
 }

@@ -4,13 +4,22 @@
 #define HOSTK_TRAP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "arch/x86_64.h"
 #include "systab.h"
+#include "sched.h"
 #include "task.h"
 
 /* The value hostk's filter attaches to its SECCOMP_RET_TRACE. */
 #define HK_SECCOMP_DATA 0x4b48
+
+/* What the task does in the host while its syscall runs. */
+enum trap_wait {
+	WAIT_NONE,	/* keeps its CPU */
+	WAIT_BLOCK,	/* may block in the host: gives up its CPU until the exit stop */
+	WAIT_SLEEP,	/* sleeps in hostk's timer queue (deadline) or until a signal */
+};
 
 struct trap {
 	struct task *task;
@@ -19,6 +28,8 @@ struct trap {
 	unsigned long arg[6];	/* as the guest passed them */
 	long ret;		/* TRAP_RETURN's result; the host's result at exit */
 	bool dirty;		/* regs must be written back */
+	enum trap_wait wait;	/* from the row's SY_BLOCK; handlers may change it */
+	uint64_t deadline;	/* WAIT_SLEEP: CLOCK_MONOTONIC ns, 0 for "a signal" */
 };
 
 /* Rewrite argument i for the host; trap exit puts the guest's value back,
@@ -30,11 +41,20 @@ static inline void trap_set_arg(struct trap *t, int i, unsigned long v)
 	t->task->sys.regs_rewritten = true;
 }
 
+/* Let the host run another syscall in its place; trap exit restores the
+ * number too (a restarted syscall must be the guest's own). */
+static inline void trap_set_nr(struct trap *t, long nr)
+{
+	reg_set_nr(&t->regs, nr);
+	t->dirty = true;
+	t->task->sys.regs_rewritten = true;
+}
+
 void trap_seccomp(struct task *tk);	/* PTRACE_EVENT_SECCOMP stop */
 void trap_exit(struct task *tk);	/* syscall-exit stop */
 
-/* Resume a stopped task, delivering sig (0: none).  A task with a syscall in
- * flight is resumed so that its exit stops. */
-void task_resume(struct task *tk, int sig);
+/* Resume a stopped task, delivering sig (0: none), through the scheduler: a
+ * task with a syscall in flight is resumed so that its exit stops. */
+#define task_resume sched_resume
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "systab.h"
+#include "hostk/systab.h"
 
 struct sysname {
 	long nr;
@@ -80,7 +80,9 @@ END_TEST
 START_TEST(test_spot)
 {
 	ck_assert_uint_eq(systab[__NR_getppid].disp, D_EMULATE);
-	ck_assert_uint_eq(systab[__NR_read].disp, D_FAST);
+	ck_assert_uint_eq(systab[__NR_getuid].disp, D_FAST);
+	ck_assert_uint_eq(systab[__NR_read].disp, D_CHECK);	/* may block: off CPU */
+	ck_assert(systab[__NR_read].flags & SY_BLOCK);
 	ck_assert_uint_eq(systab[__NR_reboot].disp, D_DENY);
 	ck_assert_uint_eq(systab[__NR_openat].nargs, 4);
 	ck_assert_uint_eq(systab[__NR_mmap].nargs, 6);

@@ -8,7 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "task.h"
+#include "hostk/task.h"
 
 /* Host tids no real thread has: the table never touches the host for them. */
 #define H(n) ((pid_t)(900000 + (n)))

@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "systab.h"
-#include "task.h"
-#include "trace.h"
+#include "hostk/systab.h"
+#include "hostk/task.h"
+#include "hostk/trace.h"
 
 static struct proc guest_proc;
 static struct task guest;

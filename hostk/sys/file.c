@@ -5,6 +5,9 @@
  * on what the descriptor really is; a forbidden one is closed again inside
  * the guest and the guest sees ENOENT, as if the process did not exist. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +17,37 @@
 #include "../inject.h"
 #include "../trace.h"
 #include "../trap.h"
+#include "../uaccess.h"
 #include "sys.h"
+
+/* Opening a FIFO waits for the other end; a device may wait too.  Such an
+ * open gives up its CPU (two ends that took turns on one CPU would never
+ * meet).  Only regular files and directories open at once. */
+static bool open_may_block(struct trap *t)
+{
+	bool at = t->nr == SYS_openat || t->nr == SYS_openat2;
+	unsigned long flags = t->nr == SYS_creat ? O_CREAT : t->nr == SYS_openat ? t->arg[2] :
+			      t->nr == SYS_openat2 ? 0 : t->arg[1];
+	char path[PATH_MAX], where[PATH_MAX + 64];
+	struct stat st;
+	int dirfd = at ? (int)t->arg[0] : AT_FDCWD;
+
+	if ((flags & (O_NONBLOCK | O_PATH)) ||
+	    strncpy_from_guest(t->task->tid, path, t->arg[at ? 1 : 0], sizeof path) <= 0)
+		return false;
+	if (path[0] == '/')
+		snprintf(where, sizeof where, "%s", path);
+	else if (dirfd == AT_FDCWD)
+		snprintf(where, sizeof where, "/proc/%d/cwd/%s", t->task->tid, path);
+	else
+		snprintf(where, sizeof where, "/proc/%d/fd/%d/%s", t->task->tid, dirfd, path);
+	return stat(where, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
 
 enum trap_action sys_open(struct trap *t)
 {
-	(void)t;
+	if (open_may_block(t))
+		t->wait = WAIT_BLOCK;
 	return TRAP_RUN_EXIT;
 }
 

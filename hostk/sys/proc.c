@@ -125,6 +125,8 @@ enum trap_action sys_clone(struct trap *t)
 		return TRAP_RETURN;
 	if (flags & CLONE_UNTRACED)
 		trap_set_arg(t, 0, flags & ~(unsigned long)CLONE_UNTRACED);
+	if (flags & CLONE_VFORK)
+		t->wait = WAIT_BLOCK;	/* the parent waits for the child's exec or exit */
 	t->task->sys.scratch[0] = flags;
 	t->task->sys.scratch[1] = t->arg[2];	/* parent_tid */
 	t->task->sys.scratch[2] = t->arg[3];	/* child_tid */
@@ -148,6 +150,8 @@ enum trap_action sys_clone3(struct trap *t)
 		t->ret = -EPERM;
 		return TRAP_RETURN;
 	}
+	if (ca.flags & CLONE_VFORK)
+		t->wait = WAIT_BLOCK;
 	t->task->sys.scratch[0] = ca.flags;
 	t->task->sys.scratch[1] = ca.parent_tid;
 	t->task->sys.scratch[2] = ca.child_tid;
@@ -157,6 +161,8 @@ enum trap_action sys_clone3(struct trap *t)
 enum trap_action sys_fork(struct trap *t)
 {
 	t->task->sys.scratch[0] = t->nr == SYS_vfork ? CLONE_VM | CLONE_VFORK : 0;
+	if (t->nr == SYS_vfork)
+		t->wait = WAIT_BLOCK;
 	return TRAP_RUN_EXIT;
 }
 

@@ -45,6 +45,13 @@ sys_exit_fn sys_open_exit;
 /* mem.c: the memory fence around the kernel region */
 sys_enter_fn sys_mem_fence;
 
+/* time.c: hostk's own sleeps and alarms */
+sys_enter_fn sys_nanosleep, sys_clock_nanosleep, sys_pause, sys_alarm, sys_setitimer, sys_getitimer;
+sys_exit_fn sys_sleep_exit;
+
+/* block.c: syscalls that may block in the host */
+sys_enter_fn sys_block, sys_rw;
+
 /* info.c: the guest's own seccomp filters */
 sys_enter_fn sys_seccomp, sys_prctl;
 

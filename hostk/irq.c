@@ -1,0 +1,331 @@
+/* The interrupt controller.  Each line has a priority; a line is delivered
+ * (its top half run) only while interrupts are enabled, the line is not
+ * masked, and its priority is above the current interrupt priority level.
+ * A top half runs at its line's level, so a higher line may nest inside a
+ * lower one's top half and never the reverse.  Everything else stays pending
+ * and is delivered the moment splx(), irq_unmask() or irq_enable() makes it
+ * deliverable.
+ *
+ * Masking is lazy, as in many real kernels: spl and the mask bits are plain
+ * variables, never a syscall.  The transport is a real-time signal per line
+ * to the kernel thread (SIGALRM for the timer); a signal that finds its line
+ * not deliverable just leaves it pending.  Raisers on other threads and the
+ * kernel thread lowering its level race only through the pending and level
+ * words, both sequentially consistent, so one of them always sees the
+ * other: nothing is lost.  The unit tests drive the same state machine with
+ * a direct transport instead of signals. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "irq.h"
+#include "kregion.h"
+#include "softirq.h"
+#include "util.h"
+
+#define SEQ __ATOMIC_SEQ_CST
+
+const char *const irq_names[NR_IRQS] = {
+	[IRQ_TIMER] = "timer",
+	[IRQ_TEST_LO] = "test-lo",
+	[IRQ_TEST_HI] = "test-hi",
+};
+_Static_assert(NELEM(irq_names) == NR_IRQS, "a name for every line");
+_Static_assert(NR_IRQS <= HK_MAX_IRQS, "the kernel region shows every line");
+
+static const int line_ipl[NR_IRQS] = {
+	[IRQ_TIMER] = IPL_CLOCK,
+	[IRQ_TEST_LO] = IPL_TEST_LO,
+	[IRQ_TEST_HI] = IPL_TEST_HI,
+};
+_Static_assert(NELEM(line_ipl) == NR_IRQS, "a priority for every line");
+
+static irq_handler_fn *tops[NR_IRQS];
+static struct irq_counts counts[NR_IRQS];
+
+static uint64_t pending;	/* raised, not delivered */
+static uint64_t masked;
+static uint64_t waited;		/* pending lines that found a mask or the level in the way */
+static int ipl;
+static int enabled = 1;
+static int nesting, max_nesting;
+
+static pid_t kernel_tid;
+static __thread bool on_kernel_thread;
+static irq_kick_fn *kick;
+static uintptr_t idle_begin, idle_end;
+
+static inline uint64_t bit(int line) { return 1ull << line; }
+
+/* The PSW in the kernel region follows the controller. */
+static void publish(void)
+{
+	if (!kr)
+		return;
+	kr_begin();
+	kr->psw.ipl = (uint32_t)__atomic_load_n(&ipl, SEQ);
+	kr->psw.mask = __atomic_load_n(&masked, SEQ);
+	kr->psw.pending = __atomic_load_n(&pending, SEQ);
+	kr->psw.intr_enabled = (uint32_t)__atomic_load_n(&enabled, SEQ);
+	kr->nr_irqs = NR_IRQS;
+	for (int l = 0; l < NR_IRQS; l++)
+		kr->irq_count[l] = counts[l].delivered;
+	kr_end();
+}
+
+static bool deliverable(int line)
+{
+	return __atomic_load_n(&enabled, SEQ) && !(__atomic_load_n(&masked, SEQ) & bit(line)) &&
+	       line_ipl[line] > __atomic_load_n(&ipl, SEQ);
+}
+
+void irq_register(int line, irq_handler_fn *top)
+{
+	tops[line] = top;
+}
+
+void irq_set_kick(irq_kick_fn *k)
+{
+	kick = k;
+}
+
+void irq_raise(int line)
+{
+	uint64_t old;
+
+	__atomic_add_fetch(&counts[line].raised, 1, SEQ);
+	old = __atomic_fetch_or(&pending, bit(line), SEQ);
+	if (old & bit(line)) {
+		__atomic_add_fetch(&counts[line].coalesced, 1, SEQ);
+		return;
+	}
+	if (deliverable(line))
+		kick(line);
+	else
+		__atomic_fetch_or(&waited, bit(line), SEQ);
+}
+
+void irq_coalesced(int line, uint64_t n)
+{
+	__atomic_add_fetch(&counts[line].coalesced, n, SEQ);
+}
+
+void irq_spurious(int line)
+{
+	__atomic_add_fetch(&counts[line].spurious, 1, SEQ);
+}
+
+/* The highest pending line that may be delivered now, or -1. */
+static int next_line(void)
+{
+	uint64_t p = __atomic_load_n(&pending, SEQ) & ~__atomic_load_n(&masked, SEQ);
+	int best = -1;
+
+	if (!__atomic_load_n(&enabled, SEQ))
+		return -1;
+	for (int l = 0; l < NR_IRQS; l++)
+		if ((p & bit(l)) && line_ipl[l] > __atomic_load_n(&ipl, SEQ) &&
+		    (best < 0 || line_ipl[l] > line_ipl[best]))
+			best = l;
+	return best;
+}
+
+void irq_deliver(void)
+{
+	int l;
+
+	while ((l = next_line()) >= 0) {
+		int s;
+
+		/* A nested delivery may have taken it meanwhile. */
+		if (!(__atomic_fetch_and(&pending, ~bit(l), SEQ) & bit(l)))
+			continue;
+		s = __atomic_exchange_n(&ipl, line_ipl[l], SEQ);
+		if (++nesting > max_nesting)
+			max_nesting = nesting;
+		counts[l].delivered++;
+		if (nesting > 1)
+			counts[l].nested++;
+		if (__atomic_fetch_and(&waited, ~bit(l), SEQ) & bit(l))
+			counts[l].late++;
+		if (tops[l])
+			tops[l](l);
+		nesting--;
+		__atomic_store_n(&ipl, s, SEQ);
+	}
+	/* Whatever is still pending is waiting for a mask or the level. */
+	__atomic_fetch_or(&waited, __atomic_load_n(&pending, SEQ), SEQ);
+	if (nesting == 0)
+		publish();
+}
+
+int splraise(int level)
+{
+	int s = __atomic_load_n(&ipl, SEQ);
+
+	if (level > s)
+		__atomic_store_n(&ipl, level, SEQ);
+	return s;
+}
+
+void splx(int s)
+{
+	__atomic_store_n(&ipl, s, SEQ);
+	if (__atomic_load_n(&pending, SEQ))
+		irq_deliver();
+}
+
+int spl_current(void)
+{
+	return __atomic_load_n(&ipl, SEQ);
+}
+
+void irq_mask(int line)
+{
+	__atomic_fetch_or(&masked, bit(line), SEQ);
+	publish();
+}
+
+void irq_unmask(int line)
+{
+	__atomic_fetch_and(&masked, ~bit(line), SEQ);
+	irq_deliver();
+}
+
+void irq_disable(void)
+{
+	__atomic_store_n(&enabled, 0, SEQ);
+	publish();
+}
+
+void irq_enable(void)
+{
+	__atomic_store_n(&enabled, 1, SEQ);
+	irq_deliver();
+}
+
+void irq_counts(int line, struct irq_counts *out)
+{
+	out->raised = __atomic_load_n(&counts[line].raised, SEQ);
+	out->delivered = counts[line].delivered;
+	out->coalesced = __atomic_load_n(&counts[line].coalesced, SEQ);
+	out->late = counts[line].late;
+	out->spurious = __atomic_load_n(&counts[line].spurious, SEQ);
+	out->nested = counts[line].nested;
+}
+
+int irq_nesting(void) { return nesting; }
+int irq_max_nesting(void) { return max_nesting; }
+uint64_t irq_pending(void) { return __atomic_load_n(&pending, SEQ); }
+uint64_t irq_masked(void) { return __atomic_load_n(&masked, SEQ); }
+bool irq_enabled(void) { return __atomic_load_n(&enabled, SEQ); }
+int irq_priority(int line) { return line_ipl[line]; }
+
+/* The signal transport. */
+
+static int line_signal(int line)
+{
+	return line == IRQ_TIMER ? SIGALRM : SIGRTMIN + 1 + line;
+}
+
+static void kick_signal(int line)
+{
+	if (on_kernel_thread)
+		irq_deliver();	/* already on the kernel thread: a software interrupt */
+	else
+		syscall(SYS_tgkill, getpid(), kernel_tid, line_signal(line));
+}
+
+void irq_set_idle_window(uintptr_t begin, uintptr_t end)
+{
+	idle_begin = begin;
+	idle_end = end;
+}
+
+static void on_irq_signal(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	int saved = errno;
+
+	(void)si;
+	if (sig == SIGALRM)
+		irq_raise(IRQ_TIMER);	/* the timer "hardware" is this very signal */
+	else
+		irq_deliver();
+	/* The kernel loop checks for bottom halves and then waits; an interrupt
+	 * that lands between the two would not wake it.  Send it back to the
+	 * check instead, as an idle loop does. */
+	if (softirq_pending && uc->uc_mcontext.gregs[REG_RIP] >= (greg_t)idle_begin &&
+	    uc->uc_mcontext.gregs[REG_RIP] <= (greg_t)idle_end)
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)idle_begin;
+	errno = saved;
+}
+
+/* Device lines: the controller's own thread watches their eventfds (eventfd
+ * has no O_ASYNC) and raises a line when its eventfd becomes readable.  Each
+ * watch is one-shot: the driver re-arms it once its top half has read the
+ * counter, so a busy device costs one interrupt per batch, not per event. */
+static int epfd = -1;
+static int line_fd[NR_IRQS];
+
+int irq_attach_eventfd(int line, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u32 = (uint32_t)line };
+
+	line_fd[line] = fd;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void irq_rearm(int line)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u32 = (uint32_t)line };
+
+	epoll_ctl(epfd, EPOLL_CTL_MOD, line_fd[line], &ev);
+}
+
+static void *controller(void *arg)
+{
+	struct epoll_event evs[NR_IRQS];
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	for (;;) {
+		int n = epoll_wait(epfd, evs, NR_IRQS, -1);
+
+		for (int i = 0; i < n; i++)
+			irq_raise((int)evs[i].data.u32);
+	}
+	return NULL;
+}
+
+int irq_boot(void)
+{
+	pthread_t th;
+
+	struct sigaction sa = { .sa_sigaction = on_irq_signal, .sa_flags = SA_SIGINFO | SA_NODEFER };
+
+	kernel_tid = (pid_t)syscall(SYS_gettid);
+	on_kernel_thread = true;
+	kick = kick_signal;
+	/* No signal is blocked in a handler: the controller's own level decides
+	 * what nests.  SA_NODEFER lets a line interrupt its own top half's
+	 * signal frame; irq_deliver() keeps the order. */
+	sigemptyset(&sa.sa_mask);
+	for (int l = 0; l < NR_IRQS; l++)
+		if (sigaction(line_signal(l), &sa, NULL) < 0)
+			return -errno;
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -errno;
+	if ((errno = pthread_create(&th, NULL, controller, NULL)))
+		return -errno;
+	pthread_detach(th);
+	publish();
+	return 0;
+}

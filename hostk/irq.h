@@ -1,0 +1,87 @@
+/* The interrupt controller: lines with priorities, per-line masks, a global
+ * enable flag, the interrupt priority level (spl), pending bits, delivery to
+ * the kernel thread, and per-line counters. */
+#ifndef HOSTK_IRQ_H
+#define HOSTK_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum irq_line {
+	IRQ_TIMER,	/* line 0: the interval timer (SIGALRM) */
+	IRQ_TEST_LO,	/* the test device's low-priority line */
+	IRQ_TEST_HI,	/* the test device's high-priority line */
+	NR_IRQS
+};
+
+/* Interrupt priority levels.  A line is delivered only above the current
+ * level; a top half runs at its line's level, so only higher lines nest. */
+enum ipl {
+	IPL_NONE,	/* everything enabled */
+	IPL_TEST_LO,
+	IPL_CLOCK,
+	IPL_TEST_HI,
+	IPL_HIGH,	/* everything masked (but the shutdown NMI) */
+	NR_IPLS
+};
+
+extern const char *const irq_names[NR_IRQS];
+
+typedef void irq_handler_fn(int line);
+
+struct irq_counts {
+	uint64_t raised;	/* times the hardware raised it */
+	uint64_t delivered;	/* top halves run */
+	uint64_t coalesced;	/* raised again while still pending (merged) */
+	uint64_t late;		/* delivered after waiting for a mask or the IPL */
+	uint64_t spurious;	/* delivered with nothing to do */
+	uint64_t nested;	/* delivered inside another top half */
+};
+
+/* Install a line's top half.  It runs in signal context, async-signal-safe. */
+void irq_register(int line, irq_handler_fn *top);
+
+/* Raise a line, from any thread or signal handler (the hardware side). */
+void irq_raise(int line);
+/* Note a raise the top half found merged into one delivery (an eventfd
+ * counter above 1): counted as coalesced. */
+void irq_coalesced(int line, uint64_t n);
+/* A top half that found nothing to do. */
+void irq_spurious(int line);
+
+/* spl: s = splraise(IPL_CLOCK); ... splx(s);  splx runs what became
+ * deliverable.  Functions that need interrupts masked end in _irqoff. */
+int splraise(int ipl);
+void splx(int s);
+int spl_current(void);
+void irq_mask(int line);
+void irq_unmask(int line);
+void irq_disable(void);		/* the global enable flag */
+void irq_enable(void);
+
+/* Delivery.  Normally by signal to the kernel thread; the unit tests set a
+ * transport that calls irq_deliver() directly. */
+typedef void irq_kick_fn(int line);
+void irq_set_kick(irq_kick_fn *kick);
+/* Run every deliverable pending line, highest first (kernel thread only). */
+void irq_deliver(void);
+
+void irq_counts(int line, struct irq_counts *out);
+int irq_nesting(void);		/* top halves running now */
+int irq_max_nesting(void);
+uint64_t irq_pending(void);
+uint64_t irq_masked(void);
+bool irq_enabled(void);
+int irq_priority(int line);
+
+/* Signals: line N is SIGRTMIN+1+N; SIGALRM raises IRQ_TIMER.  Starts the
+ * signal transport for the calling (kernel) thread. */
+int irq_boot(void);
+/* A device line: the controller raises it when fd (an eventfd) is readable.
+ * One-shot: the driver calls irq_rearm() when it wants the next one. */
+int irq_attach_eventfd(int line, int fd);
+void irq_rearm(int line);
+/* The kernel thread's RIP in the loop's wait window, for the top half. */
+void irq_set_idle_window(uintptr_t begin, uintptr_t end);
+
+#endif

@@ -1,0 +1,338 @@
+/* The scheduler.  hostk's guests share --cpus virtual CPUs: at most that many
+ * guest tasks execute at once; the others wait stopped in the run queue.  A
+ * task keeps its CPU through its traps; it gives it up when it enters a host
+ * syscall that may block (and gets one back at that syscall's exit stop),
+ * when it sleeps in one of hostk's own sleeps, when it is group-stopped, and
+ * when it has used its time slice while others wait: the timer's bottom half
+ * then interrupts it (PTRACE_INTERRUPT) and the next ready task runs.  Time
+ * is charged per task: executing on a CPU (user) and hostk serving it
+ * (system).  Called only from the kernel loop (stops and bottom halves). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ptrace.h>
+
+#include "kregion.h"
+#include "sched.h"
+#include "task.h"
+#include "timer.h"
+#include "trace.h"
+#include "util.h"
+
+const char *const sstate_names[NR_SSTATES] = {
+	[TS_NEW] = "new", [TS_RUNNING] = "running", [TS_READY] = "ready", [TS_BLOCKED] = "blocked",
+	[TS_SLEEPING] = "sleeping", [TS_STOPPED] = "stopped", [TS_DEAD] = "dead",
+};
+_Static_assert(NELEM(sstate_names) == NR_SSTATES, "a name for every state");
+
+static struct task **cpus;
+static int ncpus = 1, nrunning;
+static uint64_t quantum_ns = 10000000;
+static struct task *rq_head, *rq_tail;
+static int nready;
+static struct sched_stats st;
+static uint64_t idle_since;
+
+void sched_init(int n, int quantum_ms)
+{
+	ncpus = n;
+	quantum_ns = (uint64_t)quantum_ms * 1000000u;
+	cpus = calloc((size_t)n, sizeof *cpus);
+	if (!cpus)
+		die("out of memory");
+	idle_since = now_ns();
+}
+
+static void publish(void)
+{
+	if (!kr)
+		return;
+	kr_begin();
+	kr->psw.current = cpus[0] && cpus[0]->proc ? cpus[0]->proc->vpid : 0;
+	kr->context_switches = st.switches;
+	kr->preemptions = st.preemptions;
+	kr_end();
+}
+
+static void go(struct task *tk, int sig)
+{
+	/* ESRCH: it died meanwhile; its exit report follows. */
+	ptrace(tk->sys.active || tk->map_kregion ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
+}
+
+static void enqueue(struct task *tk, int sig)
+{
+	tk->sstate = TS_READY;
+	tk->resume_sig = sig;
+	tk->rq_next = NULL;
+	if (rq_tail)
+		rq_tail->rq_next = tk;
+	else
+		rq_head = tk;
+	rq_tail = tk;
+	nready++;
+}
+
+static struct task *dequeue(void)
+{
+	struct task *tk = rq_head;
+
+	if (tk) {
+		rq_head = tk->rq_next;
+		if (!rq_head)
+			rq_tail = NULL;
+		nready--;
+	}
+	return tk;
+}
+
+static void rq_remove(struct task *tk)
+{
+	struct task **pp, *prev = NULL;
+
+	for (pp = &rq_head; *pp; prev = *pp, pp = &(*pp)->rq_next)
+		if (*pp == tk) {
+			*pp = tk->rq_next;
+			if (rq_tail == tk)
+				rq_tail = prev;
+			nready--;
+			return;
+		}
+}
+
+/* Charge the time since the task last got going on its CPU. */
+static void charge(struct task *tk, uint64_t now)
+{
+	if (tk->sstate == TS_RUNNING && tk->run_since) {
+		tk->utime_ns += now - tk->run_since;
+		tk->run_since = now;
+	}
+}
+
+static void run_on(struct task *tk, int c, int sig, const char *why)
+{
+	uint64_t now = now_ns();
+
+	if (nrunning++ == 0)
+		st.idle_ns += now - idle_since;
+	cpus[c] = tk;
+	tk->cpu = c;
+	tk->sstate = TS_RUNNING;
+	tk->slice_start = tk->run_since = now;
+	st.switches++;
+	if (trace_fp)
+		trace_event(tk, "sched cpu%d -> %d (%s)", c, tk->vtid, why);
+	go(tk, sig);
+}
+
+static void release(struct task *tk, int state)
+{
+	uint64_t now = now_ns();
+
+	if (tk->sstate == TS_RUNNING) {
+		charge(tk, now);
+		cpus[tk->cpu] = NULL;
+		if (--nrunning == 0)
+			idle_since = now;
+		/* The CPU goes to the next in line. */
+		struct task *next = dequeue();
+
+		if (next)
+			run_on(next, tk->cpu, next->resume_sig, "handoff");
+	} else if (tk->sstate == TS_READY) {
+		rq_remove(tk);
+	}
+	tk->sstate = state;
+	tk->preempt_sent = false;
+}
+
+static int free_cpu(void)
+{
+	for (int c = 0; c < ncpus; c++)
+		if (!cpus[c])
+			return c;
+	return -1;
+}
+
+void sched_resume(struct task *tk, int sig)
+{
+	uint64_t now = now_ns();
+	int c;
+
+	if (tk->sstate == TS_DEAD)
+		return;
+	/* A stop in the middle of a syscall it waits in (a fork event, an
+	 * interrupt): it goes on waiting, with no CPU.  Its exit stop comes
+	 * through sched_syscall_done(). */
+	if (tk->sstate == TS_BLOCKED || tk->sstate == TS_SLEEPING) {
+		go(tk, sig);
+		return;
+	}
+	if (tk->sstate == TS_RUNNING) {
+		tk->run_since = now;
+		/* Its slice is used and others wait: this stop is a fine place
+		 * to let the next one run. */
+		if (rq_head && now - tk->slice_start >= quantum_ns) {
+			release(tk, TS_READY);	/* hands the CPU to the head of the queue */
+			enqueue(tk, sig);
+			st.preemptions++;
+			publish();
+			return;
+		}
+		go(tk, sig);
+		return;
+	}
+	c = free_cpu();
+	if (c >= 0 && !rq_head) {
+		run_on(tk, c, sig, "wakeup");
+	} else {
+		enqueue(tk, sig);
+		if (c >= 0) {
+			struct task *next = dequeue();
+
+			run_on(next, c, next->resume_sig, "wakeup");
+		}
+	}
+	st.wakeups++;
+	publish();
+	timer_reprogram();
+}
+
+void sched_first(struct task *tk)
+{
+	cpus[0] = tk;
+	tk->cpu = 0;
+	tk->sstate = TS_RUNNING;
+	tk->slice_start = tk->run_since = now_ns();
+	nrunning = 1;
+	st.idle_ns = 0;
+	publish();
+}
+
+void sched_syscall_done(struct task *tk)
+{
+	if (tk->sstate == TS_BLOCKED || tk->sstate == TS_SLEEPING)
+		tk->sstate = TS_NEW;	/* wants a CPU again */
+	sched_resume(tk, 0);
+}
+
+void sched_block(struct task *tk)
+{
+	st.blocks++;
+	release(tk, TS_BLOCKED);
+	go(tk, 0);		/* into the host syscall, without a CPU */
+	publish();
+	timer_reprogram();
+}
+
+void sched_wake(struct task *tk)
+{
+	tk->sleep_expired = true;
+	/* Ends the host wait it sleeps in; its exit stop finishes the syscall. */
+	ptrace(PTRACE_INTERRUPT, tk->tid, 0, 0);
+}
+
+static void sleep_expired(struct ktimer *kt)
+{
+	sched_wake(kt->data);
+}
+
+void sched_sleep(struct task *tk, uint64_t deadline)
+{
+	st.sleeps++;
+	release(tk, TS_SLEEPING);
+	tk->sleep_expired = false;
+	if (deadline) {
+		if (!tk->sleep_timer && !(tk->sleep_timer = calloc(1, sizeof *tk->sleep_timer)))
+			die("out of memory");
+		tk->sleep_timer->fn = sleep_expired;
+		tk->sleep_timer->data = tk;
+		ktimer_add(tk->sleep_timer, deadline);
+	}
+	go(tk, 0);		/* into the host wait it sleeps in */
+	publish();
+	timer_reprogram();
+}
+
+void sched_stopped(struct task *tk)
+{
+	release(tk, TS_STOPPED);
+	publish();
+	timer_reprogram();
+}
+
+void sched_exit(struct task *tk)
+{
+	release(tk, TS_DEAD);
+	if (tk->sleep_timer) {
+		ktimer_del(tk->sleep_timer);
+		free(tk->sleep_timer);
+		tk->sleep_timer = NULL;
+	}
+	publish();
+	timer_reprogram();
+}
+
+void sched_takeover(struct task *leader, struct task *execer)
+{
+	/* The old leader died in the exec (its exit stop released it); the
+	 * execer carries on under the leader's tid, with the execer's CPU. */
+	release(leader, TS_DEAD);
+	if (execer->sstate == TS_RUNNING) {
+		cpus[execer->cpu] = leader;
+		leader->cpu = execer->cpu;
+		leader->slice_start = execer->slice_start;
+		leader->run_since = execer->run_since;
+	} else if (execer->sstate == TS_READY) {
+		rq_remove(execer);
+		enqueue(leader, execer->resume_sig);
+		return;
+	}
+	leader->sstate = execer->sstate;
+	execer->sstate = TS_DEAD;
+}
+
+void sched_interrupted(struct task *tk)
+{
+	tk->preempt_sent = false;
+	sched_resume(tk, 0);
+}
+
+void sched_tick(void)
+{
+	uint64_t now = now_ns();
+
+	for (int c = 0; c < ncpus; c++) {
+		struct task *tk = cpus[c];
+
+		if (!tk)
+			continue;
+		charge(tk, now);
+		/* Slice used and someone waits: interrupt it.  Its stop (or any
+		 * earlier one) hands the CPU on. */
+		if (rq_head && now - tk->slice_start >= quantum_ns && !tk->preempt_sent) {
+			tk->preempt_sent = true;
+			if (trace_fp)
+				trace_event(tk, "sched preempt %d (quantum used, %d waiting)", tk->vtid, nready);
+			ptrace(PTRACE_INTERRUPT, tk->tid, 0, 0);
+		}
+	}
+}
+
+uint64_t sched_next_timer(void)
+{
+	/* Ticks while anything runs (slices, accounting); otherwise only the
+	 * next kernel timer, if any. */
+	if (nrunning || nready)
+		return 1;
+	return 0;
+}
+
+void sched_get_stats(struct sched_stats *out)
+{
+	*out = st;
+	out->ncpus = ncpus;
+	out->quantum_ms = (int)(quantum_ns / 1000000u);
+	out->running = nrunning;
+	out->ready = nready;
+}
