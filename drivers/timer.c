@@ -122,6 +122,7 @@ static void timer_bh(void)
 		t->fn(t);
 	}
 	sched_tick();
+	irq_bh_done(IRQ_TIMER);
 	kr_begin();
 	kr->jiffies = jiffies_now();
 	kr_end();

@@ -26,6 +26,7 @@
 #include "sched.h"
 #include "stop.h"
 #include "testdev.h"
+#include "trace.h"
 #include "timer.h"
 #include "task.h"
 #include "util.h"
@@ -306,6 +307,7 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		die("cannot start the interrupt controller and devices: %s", strerror(-rc));
 	}
 	kernel_loop_prepare();
+	irq_tracing = trace_fp != NULL;
 	timer_reprogram();
 	if (write(go[1], "g", 1) != 1)
 		die_errno("starting the guest");

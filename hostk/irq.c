@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -54,6 +55,61 @@ static uint64_t waited;		/* pending lines that found a mask or the level in the 
 static int ipl;
 static int enabled = 1;
 static int nesting, max_nesting;
+
+/* Latency samples (ns) per line, kept in rings that top and bottom halves
+ * fill without locks; percentiles are taken at exit. */
+#define NSAMPLES 4096
+struct samples {
+	uint64_t v[NSAMPLES];
+	uint64_t n;
+};
+static struct samples top_ns[NR_IRQS], to_top_ns[NR_IRQS], to_bh_ns[NR_IRQS];
+static uint64_t raised_at[NR_IRQS];	/* when the line last went pending */
+static uint64_t served_raise[NR_IRQS];	/* raise time of the last delivery */
+
+static void sample(struct samples *s, uint64_t v)
+{
+	s->v[s->n++ % NSAMPLES] = v;
+}
+
+/* The event log: top halves record, the kernel loop prints (stdio is not
+ * for signal handlers). */
+#define NEVENTS 1024
+static struct irq_event ring[NEVENTS];
+static uint64_t ring_head, ring_tail, ring_dropped;
+bool irq_tracing;
+
+static void log_event(int line, int kind, int depth)
+{
+	uint64_t h = __atomic_load_n(&ring_head, SEQ);
+
+	if (h - __atomic_load_n(&ring_tail, SEQ) >= NEVENTS) {
+		__atomic_add_fetch(&ring_dropped, 1, SEQ);
+		return;
+	}
+	ring[h % NEVENTS] = (struct irq_event){ now_ns(), line, kind, depth,
+						__atomic_load_n(&pending, SEQ), __atomic_load_n(&masked, SEQ) };
+	__atomic_store_n(&ring_head, h + 1, SEQ);
+}
+
+bool irq_next_event(struct irq_event *ev)
+{
+	uint64_t t = ring_tail;
+
+	if (t == __atomic_load_n(&ring_head, SEQ))
+		return false;
+	*ev = ring[t % NEVENTS];
+	__atomic_store_n(&ring_tail, t + 1, SEQ);
+	return true;
+}
+
+void irq_bh_done(int line)
+{
+	if (served_raise[line])
+		sample(&to_bh_ns[line], now_ns() - served_raise[line]);
+	if (irq_tracing)
+		log_event(line, IRQ_EV_BOTTOM, nesting);
+}
 
 static pid_t kernel_tid;
 static __thread bool on_kernel_thread;
@@ -99,6 +155,7 @@ void irq_raise(int line)
 	uint64_t old;
 
 	__atomic_add_fetch(&counts[line].raised, 1, SEQ);
+	__atomic_store_n(&raised_at[line], now_ns(), SEQ);
 	old = __atomic_fetch_or(&pending, bit(line), SEQ);
 	if (old & bit(line)) {
 		__atomic_add_fetch(&counts[line].coalesced, 1, SEQ);
@@ -140,11 +197,17 @@ void irq_deliver(void)
 	int l;
 
 	while ((l = next_line()) >= 0) {
+		uint64_t t0, r;
 		int s;
 
 		/* A nested delivery may have taken it meanwhile. */
 		if (!(__atomic_fetch_and(&pending, ~bit(l), SEQ) & bit(l)))
 			continue;
+		t0 = now_ns();
+		r = __atomic_load_n(&raised_at[l], SEQ);
+		served_raise[l] = r;
+		if (r && t0 > r)
+			sample(&to_top_ns[l], t0 - r);
 		s = __atomic_exchange_n(&ipl, line_ipl[l], SEQ);
 		if (++nesting > max_nesting)
 			max_nesting = nesting;
@@ -153,8 +216,11 @@ void irq_deliver(void)
 			counts[l].nested++;
 		if (__atomic_fetch_and(&waited, ~bit(l), SEQ) & bit(l))
 			counts[l].late++;
+		if (irq_tracing)
+			log_event(l, IRQ_EV_TOP, nesting);
 		if (tops[l])
 			tops[l](l);
+		sample(&top_ns[l], now_ns() - t0);
 		nesting--;
 		__atomic_store_n(&ipl, s, SEQ);
 	}
@@ -217,6 +283,33 @@ void irq_counts(int line, struct irq_counts *out)
 	out->late = counts[line].late;
 	out->spurious = __atomic_load_n(&counts[line].spurious, SEQ);
 	out->nested = counts[line].nested;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void irq_latency(int line, int which, struct irq_latency *out)
+{
+	const struct samples *s = which == IRQ_LAT_TOP ? &top_ns[line] :
+				  which == IRQ_LAT_TO_TOP ? &to_top_ns[line] : &to_bh_ns[line];
+	size_t n = s->n < NSAMPLES ? (size_t)s->n : NSAMPLES;
+	uint64_t *v;
+
+	memset(out, 0, sizeof *out);
+	out->n = s->n;
+	if (!n || !(v = malloc(n * sizeof *v)))
+		return;
+	memcpy(v, s->v, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_u64);
+	out->min = v[0];
+	out->p50 = v[n / 2];
+	out->p99 = v[n * 99 / 100];
+	out->max = v[n - 1];
+	free(v);
 }
 
 int irq_nesting(void) { return nesting; }

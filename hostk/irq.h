@@ -74,6 +74,25 @@ uint64_t irq_masked(void);
 bool irq_enabled(void);
 int irq_priority(int line);
 
+/* Latencies, from the samples of the last 4096 deliveries. */
+enum { IRQ_LAT_TOP, IRQ_LAT_TO_TOP, IRQ_LAT_TO_BH };
+struct irq_latency {
+	uint64_t n, min, p50, p99, max;	/* ns */
+};
+void irq_latency(int line, int which, struct irq_latency *out);
+/* A bottom half finished the work of line's last delivery. */
+void irq_bh_done(int line);
+
+/* The interrupt trace: top halves log into a ring, the kernel loop prints. */
+enum { IRQ_EV_TOP, IRQ_EV_BOTTOM };
+struct irq_event {
+	uint64_t t;
+	uint8_t line, kind, depth;
+	uint64_t pending, masked;
+};
+extern bool irq_tracing;
+bool irq_next_event(struct irq_event *ev);
+
 /* Signals: line N is SIGRTMIN+1+N; SIGALRM raises IRQ_TIMER.  Starts the
  * signal transport for the calling (kernel) thread. */
 int irq_boot(void);

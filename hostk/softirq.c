@@ -18,7 +18,6 @@
 const char *const softirq_names[NR_SOFTIRQS] = {
 	[SOFTIRQ_TIMER] = "timer",
 	[SOFTIRQ_DEV] = "dev",
-	[SOFTIRQ_SCHED] = "sched",
 };
 _Static_assert(NELEM(softirq_names) == NR_SOFTIRQS, "a name for every softirq");
 _Static_assert(NR_SOFTIRQS <= HK_MAX_SOFTIRQS, "the kernel region shows every softirq");

@@ -8,7 +8,6 @@
 enum softirq {
 	SOFTIRQ_TIMER,	/* the tick: jiffies, timers, the scheduler's charge */
 	SOFTIRQ_DEV,	/* device bottom halves */
-	SOFTIRQ_SCHED,	/* a reschedule was asked for */
 	NR_SOFTIRQS
 };
 

@@ -258,6 +258,8 @@ int kernel_loop(void)
 		long tid;
 
 		do_softirq();
+		if (trace_fp)
+			trace_interrupts();
 		tid = wait_report(&status);
 		if (tid < 0) {
 			if (tid == -EINTR)

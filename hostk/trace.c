@@ -13,8 +13,12 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "irq.h"
 #include "policy.h"
+#include "sched.h"
+#include "softirq.h"
 #include "task.h"
+#include "timer.h"
 #include "trace.h"
 #include "uaccess.h"
 #include "util.h"
@@ -308,6 +312,23 @@ void trace_event(const struct task *tk, const char *fmt, ...)
 		fprintf(trace_fp, "[%d] --- %s ---\n", tk->vtid, msg);
 }
 
+void trace_interrupts(void)
+{
+	struct irq_event ev;
+
+	while (irq_next_event(&ev)) {
+		if (out_json)
+			fprintf(trace_fp, "{\"t\":%.6f,\"irq\":%d,\"name\":\"%s\",\"half\":\"%s\",\"depth\":%d,"
+				"\"pending\":\"%#lx\",\"masked\":\"%#lx\"}\n", (double)(ev.t - t_start) / 1e9, ev.line,
+				irq_names[ev.line], ev.kind == IRQ_EV_TOP ? "top" : "bottom", ev.depth,
+				(unsigned long)ev.pending, (unsigned long)ev.masked);
+		else
+			fprintf(trace_fp, "[k] --- irq %d (%s) %s half, depth %d, pending %#lx, masked %#lx ---\n",
+				ev.line, irq_names[ev.line], ev.kind == IRQ_EV_TOP ? "top" : "bottom", ev.depth,
+				(unsigned long)ev.pending, (unsigned long)ev.masked);
+	}
+}
+
 /* Statistics. */
 static struct {
 	uint64_t calls, errors, ns;
@@ -333,6 +354,66 @@ void stats_exception(int sig)
 {
 	if (sig > 0 && sig < NSIG)
 		exceptions[sig]++;
+}
+
+/* Interrupts, bottom halves, the timer and the scheduler. */
+static void report_machine(FILE *fp)
+{
+	struct sched_stats ss;
+	struct timer_stats ts;
+
+	sched_get_stats(&ss);
+	timer_get_stats(&ts);
+	if (out_json) {
+		fprintf(fp, "\"interrupts\":[");
+		for (int l = 0; l < NR_IRQS; l++) {
+			struct irq_counts c;
+			struct irq_latency top, bh;
+
+			irq_counts(l, &c);
+			irq_latency(l, IRQ_LAT_TOP, &top);
+			irq_latency(l, IRQ_LAT_TO_BH, &bh);
+			fprintf(fp, "%s{\"line\":%d,\"name\":\"%s\",\"priority\":%d,\"raised\":%lu,\"delivered\":%lu,"
+				"\"coalesced\":%lu,\"late\":%lu,\"spurious\":%lu,\"nested\":%lu,"
+				"\"top_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu},"
+				"\"raise_to_bh_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu}}",
+				l ? "," : "", l, irq_names[l], irq_priority(l), c.raised, c.delivered, c.coalesced, c.late,
+				c.spurious, c.nested, top.min, top.p50, top.p99, top.max, bh.min, bh.p50, bh.p99, bh.max);
+		}
+		fprintf(fp, "],\"softirqs\":{");
+		for (int s = 0; s < NR_SOFTIRQS; s++)
+			fprintf(fp, "%s\"%s\":%lu", s ? "," : "", softirq_names[s], softirq_count(s));
+		fprintf(fp, ",\"deferred\":%lu},\"max_nesting\":%d,", softirq_deferred(), irq_max_nesting());
+		fprintf(fp, "\"sched\":{\"cpus\":%d,\"quantum_ms\":%d,\"context_switches\":%lu,\"preemptions\":%lu,"
+			"\"blocks\":%lu,\"sleeps\":%lu,\"idle_s\":%.6f},", ss.ncpus, ss.quantum_ms, ss.switches,
+			ss.preemptions, ss.blocks, ss.sleeps, (double)ss.idle_ns / 1e9);
+		fprintf(fp, "\"timer\":{\"hz\":%d,\"ticks\":%lu,\"oneshots\":%lu,\"stops\":%lu,\"bh_us_per_tick\":%.2f}",
+			timer_hz, ts.ticks, ts.oneshots, ts.stops, ts.ticks ? (double)ts.bh_ns / 1e3 / (double)ts.ticks : 0);
+		return;
+	}
+	fprintf(fp, "interrupts (max nesting %d):\n", irq_max_nesting());
+	fprintf(fp, "  %-8s %3s %9s %9s %9s %6s %8s %6s  %-22s %s\n", "line", "ipl", "raised", "delivered",
+		"coalesced", "late", "spurious", "nested", "top half ns p50/p99/max", "raise->bottom us p50/p99/max");
+	for (int l = 0; l < NR_IRQS; l++) {
+		struct irq_counts c;
+		struct irq_latency top, bh;
+
+		irq_counts(l, &c);
+		irq_latency(l, IRQ_LAT_TOP, &top);
+		irq_latency(l, IRQ_LAT_TO_BH, &bh);
+		fprintf(fp, "  %-8s %3d %9lu %9lu %9lu %6lu %8lu %6lu  %6lu/%lu/%lu", irq_names[l], irq_priority(l), c.raised,
+			c.delivered, c.coalesced, c.late, c.spurious, c.nested, top.p50, top.p99, top.max);
+		fprintf(fp, "%*s %.1f/%.1f/%.1f\n", 4, "", (double)bh.p50 / 1e3, (double)bh.p99 / 1e3, (double)bh.max / 1e3);
+	}
+	fprintf(fp, "softirqs:");
+	for (int s = 0; s < NR_SOFTIRQS; s++)
+		fprintf(fp, " %s %lu,", softirq_names[s], softirq_count(s));
+	fprintf(fp, " passes deferred %lu\n", softirq_deferred());
+	fprintf(fp, "scheduler: %d cpu(s), quantum %d ms; %lu context switches, %lu preemptions, %lu blocks, "
+		"%lu sleeps; idle %.3f s\n", ss.ncpus, ss.quantum_ms, ss.switches, ss.preemptions, ss.blocks, ss.sleeps,
+		(double)ss.idle_ns / 1e9);
+	fprintf(fp, "timer: %d Hz; %lu bottom halves (%.1f us each), %lu one-shots, %lu stops (tickless idle)\n",
+		timer_hz, ts.ticks, ts.ticks ? (double)ts.bh_ns / 1e3 / (double)ts.ticks : 0, ts.oneshots, ts.stops);
 }
 
 static double tv_s(struct timeval tv)
@@ -376,7 +457,9 @@ void stats_report(void)
 				fprintf(stats_fp, "%s\"SIG%s\":%lu", first ? "" : ",", sigabbrev_np(s), exceptions[s]);
 				first = false;
 			}
-		fprintf(stats_fp, "}}\n");
+		fprintf(stats_fp, "},");
+		report_machine(stats_fp);
+		fprintf(stats_fp, "}\n");
 		fflush(stats_fp);
 		return;
 	}
@@ -393,5 +476,6 @@ void stats_report(void)
 	for (int s = 1; s < NSIG; s++)
 		if (exceptions[s])
 			fprintf(stats_fp, "exceptions: SIG%s %lu\n", sigabbrev_np(s), exceptions[s]);
+	report_machine(stats_fp);
 	fflush(stats_fp);
 }

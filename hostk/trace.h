@@ -26,6 +26,9 @@ void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, lon
 void trace_entry(const struct task *tk, long nr, const unsigned long *arg);
 void trace_event(const struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Print what the top halves logged (kernel loop only). */
+void trace_interrupts(void);
+
 void stats_trap(long nr, uint64_t ns, long ret);
 void stats_exception(int sig);
 void stats_start(void);
