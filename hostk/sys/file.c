@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../inject.h"
+#include "../kregion.h"
 #include "../trace.h"
 #include "../trap.h"
 #include "../uaccess.h"
@@ -70,6 +71,7 @@ void sys_open_exit(struct trap *t)
 	char link[64], path[4096];
 	unsigned long args[6] = { 0 };
 	ssize_t n;
+	long err;
 
 	if (t->ret < 0)
 		return;
@@ -78,10 +80,18 @@ void sys_open_exit(struct trap *t)
 	if (n <= 0)
 		return;
 	path[n] = 0;
-	if (!foreign_proc_path(path))
+	/* The kernel region's memfd, reopened through /proc/self/map_files:
+	 * its seals hold, but a guest has no business holding it. */
+	if (!strncmp(path, "/memfd:hostk-kregion", 20)) {
+		fence_report(t->task, "open of the kernel region's memfd refused");
+		err = -EACCES;
+	} else if (foreign_proc_path(path)) {
+		trace_event(t->task, "fence: open of %s refused", path);
+		err = -ENOENT;
+	} else {
 		return;
-	trace_event(t->task, "fence: open of %s refused", path);
+	}
 	args[0] = (unsigned long)t->ret;
 	inject_syscall(t->task, &t->regs, reg_ip(&t->regs) - SYSCALL_INSN_LEN, SYS_close, args);
-	t->ret = -ENOENT;
+	t->ret = err;
 }
