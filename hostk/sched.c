@@ -54,8 +54,24 @@ static void publish(void)
 	kr_end();
 }
 
+void sched_stopped_for_hostk(struct task *tk)
+{
+	uint64_t now = now_ns();
+
+	if (tk->sstate == TS_RUNNING && tk->run_since)
+		tk->utime_ns += now - tk->run_since;
+	tk->stopped_at = now;
+}
+
 static void go(struct task *tk, int sig)
 {
+	uint64_t now = now_ns();
+
+	/* What hostk spent on it since it stopped is its system time. */
+	if (tk->stopped_at)
+		tk->stime_ns += now - tk->stopped_at;
+	tk->stopped_at = 0;
+	tk->run_since = now;
 	/* ESRCH: it died meanwhile; its exit report follows. */
 	ptrace(tk->sys.active || tk->map_kregion ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
 }
@@ -169,7 +185,6 @@ void sched_resume(struct task *tk, int sig)
 		return;
 	}
 	if (tk->sstate == TS_RUNNING) {
-		tk->run_since = now;
 		/* Its slice is used and others wait: this stop is a fine place
 		 * to let the next one run. */
 		if (rq_head && now - tk->slice_start >= quantum_ns) {

@@ -24,6 +24,9 @@ extern const char *const sstate_names[NR_SSTATES];
 void sched_init(int ncpus, int quantum_ms);
 /* pid 1 starts on CPU 0 (it was seized running). */
 void sched_first(struct task *tk);
+/* The task stopped and hostk now serves it: charge its user time so far
+ * (the time until it goes on is its system time). */
+void sched_stopped_for_hostk(struct task *tk);
 /* The task stopped for hostk and may go on: resume it now if it holds a CPU
  * or gets one, else queue it (sig is delivered when it resumes). */
 void sched_resume(struct task *tk, int sig);

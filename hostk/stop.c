@@ -171,6 +171,7 @@ static void on_stop(pid_t tid, int status)
 			child_start(tk);
 		return;
 	}
+	sched_stopped_for_hostk(tk);
 	switch (event) {
 	case PTRACE_EVENT_SECCOMP:
 		trap_seccomp(tk);

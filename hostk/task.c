@@ -329,6 +329,8 @@ bool task_exit(struct task *t)
 		return false;
 	}
 	leader = t->tid == p->pid;
+	p->utime_ns += t->utime_ns;
+	p->stime_ns += t->stime_ns;
 	if (!leader)
 		pident_put(t->tid);
 	task_free(t);
@@ -348,10 +350,28 @@ bool task_exit(struct task *t)
 	return true;
 }
 
+void proc_times(const struct proc *p, uint64_t *utime, uint64_t *stime)
+{
+	*utime = p->utime_ns;
+	*stime = p->stime_ns;
+	for (struct task *t = tasks; t; t = t->next)
+		if (t->proc == p) {
+			*utime += t->utime_ns;
+			*stime += t->stime_ns;
+		}
+}
+
 void proc_reaped(struct proc *p)
 {
-	if (p->exited)
-		proc_free(p);
+	if (!p->exited)
+		return;
+	/* As wait(2) does: the child's time, and its children's, go to the
+	 * parent's children's account. */
+	if (p->parent) {
+		p->parent->cutime_ns += p->utime_ns + p->cutime_ns;
+		p->parent->cstime_ns += p->stime_ns + p->cstime_ns;
+	}
+	proc_free(p);
 }
 
 void task_exec_takeover(struct task *leader, struct task *execer)
@@ -365,6 +385,8 @@ void task_exec_takeover(struct task *leader, struct task *execer)
 	sched_takeover(leader, execer);
 	pident_put(execer->tid);
 	execer->proc->nthreads--;
+	execer->proc->utime_ns += execer->utime_ns;
+	execer->proc->stime_ns += execer->stime_ns;
 	task_free(execer);
 }
 

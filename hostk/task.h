@@ -23,6 +23,8 @@ struct proc {
 	bool reaped_by_hostk;	/* hostk is the host parent (pid 1, orphans) */
 	bool own_filter;	/* installed a seccomp filter of its own */
 	struct ktimer *itimer;	/* ITIMER_REAL and alarm(), hostk's own */
+	uint64_t utime_ns, stime_ns;	/* of its threads that are gone */
+	uint64_t cutime_ns, cstime_ns;	/* of its reaped children, as wait(2) adds them */
 	struct proc *next;	/* all processes */
 };
 
@@ -58,6 +60,7 @@ struct task {
 	uint64_t run_since;	/* when it last got a CPU */
 	uint64_t utime_ns;	/* executing on a CPU */
 	uint64_t stime_ns;	/* hostk serving its traps */
+	uint64_t stopped_at;	/* when its current stop began (0: not stopped) */
 	uint64_t sleep_deadline;	/* of its last sleep (CLOCK_MONOTONIC ns) */
 	unsigned long sleep_ip;		/* where that sleep was called from */
 	bool sleep_interrupted;		/* and a signal cut it short */
@@ -96,6 +99,10 @@ void task_exec_takeover(struct task *leader, struct task *execer);
 pid_t pid_to_host(pid_t vpid);
 pid_t pid_to_guest(pid_t hpid);
 bool pid_is_guest(pid_t hpid);
+
+/* hostk's accounting: a process's own time (live threads included), and the
+ * time of its reaped children. */
+void proc_times(const struct proc *p, uint64_t *utime, uint64_t *stime);
 
 /* Rewrite the ids the host put in a siginfo; true if anything changed. */
 bool siginfo_to_guest(siginfo_t *si);

@@ -48,6 +48,8 @@ sys_enter_fn sys_mem_fence;
 /* time.c: hostk's own sleeps and alarms */
 sys_enter_fn sys_nanosleep, sys_clock_nanosleep, sys_pause, sys_alarm, sys_setitimer, sys_getitimer;
 sys_exit_fn sys_sleep_exit;
+sys_enter_fn sys_getrusage, sys_times;
+sys_exit_fn sys_getrusage_exit, sys_times_exit;
 
 /* block.c: syscalls that may block in the host */
 sys_enter_fn sys_block, sys_rw;

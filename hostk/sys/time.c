@@ -4,13 +4,17 @@
  * ends; the timer's bottom half ends it at the deadline.  A signal ends it
  * early, as it would the real sleep (and a restart continues to the same
  * deadline).  pause and sigsuspend sleep until a signal.  alarm and the
- * ITIMER_REAL interval timer are hostk's timers, which send SIGALRM. */
+ * ITIMER_REAL interval timer are hostk's timers, which send SIGALRM.
+ * getrusage and times report the CPU time hostk charged. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/times.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../sched.h"
 #include "../timer.h"
@@ -221,4 +225,69 @@ enum trap_action sys_getitimer(struct trap *t)
 	itimer_get(t->task->proc, &cur);
 	t->ret = copy_to_guest(t->task->tid, t->arg[1], &cur, sizeof cur) < 0 ? -EFAULT : 0;
 	return TRAP_RETURN;
+}
+
+/* CPU time, as hostk charged it: executing on a CPU is user time, hostk
+ * serving the task is system time.  The host fills in the rest (page
+ * faults, context switches...), then hostk's times replace the host's. */
+enum trap_action sys_getrusage(struct trap *t)
+{
+	(void)t;
+	return TRAP_RUN_EXIT;
+}
+
+static struct timeval ns_tv(uint64_t ns)
+{
+	return (struct timeval){ (time_t)(ns / NSEC), (suseconds_t)(ns % NSEC / 1000) };
+}
+
+void sys_getrusage_exit(struct trap *t)
+{
+	struct task *tk = t->task;
+	uint64_t u, s;
+	struct timeval tv[2];
+
+	if (t->ret != 0)
+		return;
+	switch ((int)t->arg[0]) {
+	case RUSAGE_SELF:
+		proc_times(tk->proc, &u, &s);
+		break;
+	case RUSAGE_THREAD:
+		u = tk->utime_ns;
+		s = tk->stime_ns;
+		break;
+	case RUSAGE_CHILDREN:
+		u = tk->proc->cutime_ns;
+		s = tk->proc->cstime_ns;
+		break;
+	default:
+		return;
+	}
+	tv[0] = ns_tv(u);
+	tv[1] = ns_tv(s);
+	/* ru_utime and ru_stime lead struct rusage. */
+	copy_to_guest(tk->tid, t->arg[1], tv, sizeof tv);
+}
+
+enum trap_action sys_times(struct trap *t)
+{
+	(void)t;
+	return TRAP_RUN_EXIT;
+}
+
+void sys_times_exit(struct trap *t)
+{
+	uint64_t tick = NSEC / (uint64_t)sysconf(_SC_CLK_TCK), u, s;
+	struct tms tms;
+
+	if (t->ret < 0 && t->ret > -4096)
+		return;
+	proc_times(t->task->proc, &u, &s);
+	tms.tms_utime = (clock_t)(u / tick);
+	tms.tms_stime = (clock_t)(s / tick);
+	tms.tms_cutime = (clock_t)(t->task->proc->cutime_ns / tick);
+	tms.tms_cstime = (clock_t)(t->task->proc->cstime_ns / tick);
+	if (t->arg[0])
+		copy_to_guest(t->task->tid, t->arg[0], &tms, sizeof tms);
 }
