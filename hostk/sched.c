@@ -125,7 +125,8 @@ static void charge(struct task *tk, uint64_t now)
 	}
 }
 
-static void run_on(struct task *tk, int c, int sig, const char *why)
+/* Give CPU c to tk; from is who had it (NULL: it was idle). */
+static void run_on(struct task *tk, int c, int sig, const char *why, const struct task *from)
 {
 	uint64_t now = now_ns();
 
@@ -137,11 +138,11 @@ static void run_on(struct task *tk, int c, int sig, const char *why)
 	tk->slice_start = tk->run_since = now;
 	st.switches++;
 	if (trace_fp)
-		trace_event(tk, "sched cpu%d -> %d (%s)", c, tk->vtid, why);
+		trace_event(tk, "sched %d -> %d %s (cpu %d)", from ? from->vtid : 0, tk->vtid, why, c);
 	go(tk, sig);
 }
 
-static void release(struct task *tk, int state)
+static void release(struct task *tk, int state, const char *why)
 {
 	uint64_t now = now_ns();
 
@@ -154,7 +155,7 @@ static void release(struct task *tk, int state)
 		struct task *next = dequeue();
 
 		if (next)
-			run_on(next, tk->cpu, next->resume_sig, "handoff");
+			run_on(next, tk->cpu, next->resume_sig, why, tk);
 	} else if (tk->sstate == TS_READY) {
 		rq_remove(tk);
 	}
@@ -188,7 +189,7 @@ void sched_resume(struct task *tk, int sig)
 		/* Its slice is used and others wait: this stop is a fine place
 		 * to let the next one run. */
 		if (rq_head && now - tk->slice_start >= quantum_ns) {
-			release(tk, TS_READY);	/* hands the CPU to the head of the queue */
+			release(tk, TS_READY, "quantum");	/* hands the CPU to the head of the queue */
 			enqueue(tk, sig);
 			st.preemptions++;
 			publish();
@@ -199,13 +200,13 @@ void sched_resume(struct task *tk, int sig)
 	}
 	c = free_cpu();
 	if (c >= 0 && !rq_head) {
-		run_on(tk, c, sig, "wakeup");
+		run_on(tk, c, sig, "wakeup", NULL);
 	} else {
 		enqueue(tk, sig);
 		if (c >= 0) {
 			struct task *next = dequeue();
 
-			run_on(next, c, next->resume_sig, "wakeup");
+			run_on(next, c, next->resume_sig, "wakeup", NULL);
 		}
 	}
 	st.wakeups++;
@@ -234,7 +235,7 @@ void sched_syscall_done(struct task *tk)
 void sched_block(struct task *tk)
 {
 	st.blocks++;
-	release(tk, TS_BLOCKED);
+	release(tk, TS_BLOCKED, "block");
 	go(tk, 0);		/* into the host syscall, without a CPU */
 	publish();
 	timer_reprogram();
@@ -255,7 +256,7 @@ static void sleep_expired(struct ktimer *kt)
 void sched_sleep(struct task *tk, uint64_t deadline)
 {
 	st.sleeps++;
-	release(tk, TS_SLEEPING);
+	release(tk, TS_SLEEPING, "sleep");
 	tk->sleep_expired = false;
 	if (deadline) {
 		if (!tk->sleep_timer && !(tk->sleep_timer = calloc(1, sizeof *tk->sleep_timer)))
@@ -271,14 +272,14 @@ void sched_sleep(struct task *tk, uint64_t deadline)
 
 void sched_stopped(struct task *tk)
 {
-	release(tk, TS_STOPPED);
+	release(tk, TS_STOPPED, "stop");
 	publish();
 	timer_reprogram();
 }
 
 void sched_exit(struct task *tk)
 {
-	release(tk, TS_DEAD);
+	release(tk, TS_DEAD, "exit");
 	if (tk->sleep_timer) {
 		ktimer_del(tk->sleep_timer);
 		free(tk->sleep_timer);
@@ -292,7 +293,7 @@ void sched_takeover(struct task *leader, struct task *execer)
 {
 	/* The old leader died in the exec (its exit stop released it); the
 	 * execer carries on under the leader's tid, with the execer's CPU. */
-	release(leader, TS_DEAD);
+	release(leader, TS_DEAD, "exec");
 	if (execer->sstate == TS_RUNNING) {
 		cpus[execer->cpu] = leader;
 		leader->cpu = execer->cpu;
