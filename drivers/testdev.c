@@ -7,9 +7,10 @@
  * Driver side: the top half reads the eventfd's counter (the events since the
  * last read; more than one means they were coalesced) and raises the device
  * softirq.  The bottom half accounts the events, wakes a guest waiting for
- * them, and re-arms the line, NAPI-style: past a budget of deliveries in one
- * tick it leaves the line quiet until the next tick, so a storm costs a
- * bounded share of the CPU and cannot livelock the kernel.
+ * them, and re-arms the line, NAPI-style: past its budget of deliveries for
+ * the current tick (a rate per second, so --hz does not change it) it
+ * leaves the line quiet until the next tick, so a storm costs a bounded
+ * share of the CPU and cannot livelock the kernel.
  * Guests reach it with the hostk call (guest/include/hostk/hkcall.h). */
 #include <errno.h>
 #include <pthread.h>
@@ -29,7 +30,7 @@
 #include "../hostk/uaccess.h"
 #include "../hostk/util.h"
 
-#define BUDGET_PER_TICK 64	/* deliveries a line may take in one tick */
+#define BUDGET_PER_SEC 6400	/* deliveries a line may take per second */
 
 struct testline {
 	int line, efd;
@@ -177,7 +178,7 @@ static void bottom_half(void)
 			l->tick_jiffy = j;
 			l->tick_count = 0;
 		}
-		if (++l->tick_count > BUDGET_PER_TICK) {
+		if (++l->tick_count > (uint64_t)(BUDGET_PER_SEC / timer_hz > 0 ? BUDGET_PER_SEC / timer_hz : 1)) {
 			l->quiet = true;
 			l->throttled++;
 			ktimer_add(&unquiet, now_ns() + 1000000000u / (uint64_t)timer_hz);

@@ -186,9 +186,9 @@ void sched_resume(struct task *tk, int sig)
 		return;
 	}
 	if (tk->sstate == TS_RUNNING) {
-		/* Its slice is used and others wait: this stop is a fine place
-		 * to let the next one run. */
-		if (rq_head && now - tk->slice_start >= quantum_ns) {
+		/* Its slice is used (or the tick said so) and others wait: this
+		 * stop is a fine place to let the next one run. */
+		if (rq_head && (tk->preempt_sent || now - tk->slice_start >= quantum_ns)) {
 			release(tk, TS_READY, "quantum");	/* hands the CPU to the head of the queue */
 			enqueue(tk, sig);
 			st.preemptions++;
@@ -310,13 +310,16 @@ void sched_takeover(struct task *leader, struct task *execer)
 
 void sched_interrupted(struct task *tk)
 {
+	sched_resume(tk, 0);	/* preempts it if the tick asked for that */
 	tk->preempt_sent = false;
-	sched_resume(tk, 0);
 }
 
 void sched_tick(void)
 {
 	uint64_t now = now_ns();
+	/* Ticks come every 1/hz: a slice that ends before the next one ends
+	 * at this one (else every slice would run a tick long). */
+	uint64_t ends = quantum_ns > 500000000u / (uint64_t)timer_hz ? quantum_ns - 500000000u / (uint64_t)timer_hz : 0;
 
 	for (int c = 0; c < ncpus; c++) {
 		struct task *tk = cpus[c];
@@ -326,7 +329,7 @@ void sched_tick(void)
 		charge(tk, now);
 		/* Slice used and someone waits: interrupt it.  Its stop (or any
 		 * earlier one) hands the CPU on. */
-		if (rq_head && now - tk->slice_start >= quantum_ns && !tk->preempt_sent) {
+		if (rq_head && now - tk->slice_start >= ends && !tk->preempt_sent) {
 			tk->preempt_sent = true;
 			if (trace_fp)
 				trace_event(tk, "sched preempt %d (quantum used, %d waiting)", tk->vtid, nready);
