@@ -123,9 +123,12 @@ static void timer_bh(void)
 	}
 	sched_tick();
 	irq_bh_done(IRQ_TIMER);
-	kr_begin();
-	kr->jiffies = jiffies_now();
-	kr_end();
+	if (kr) {
+		int krs = kr_begin();
+
+		kr->jiffies = jiffies_now();
+		kr_end(krs);
+	}
 	timer_reprogram();
 	st.ticks++;
 	st.bh_ns += now_ns() - t0;
@@ -138,9 +141,12 @@ int timer_boot(int hz)
 	boot_ns = now_ns();
 	irq_register(IRQ_TIMER, timer_top);
 	open_softirq(SOFTIRQ_TIMER, timer_bh);
-	kr_begin();
-	kr->hz = (uint32_t)hz;
-	kr_end();
+	if (kr) {
+		int krs = kr_begin();
+
+		kr->hz = (uint32_t)hz;
+		kr_end(krs);
+	}
 	return 0;
 }
 

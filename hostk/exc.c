@@ -30,9 +30,9 @@ bool exc_seen(struct task *tk, const siginfo_t *si)
 	if (!what || si->si_code <= 0)
 		return false;
 	stats_exception(si->si_signo);
-	kr_begin();
+	int krs = kr_begin();
 	kr->exceptions++;
-	kr_end();
+	kr_end(krs);
 	if (si->si_signo == SIGSEGV && kregion_overlaps((unsigned long)si->si_addr, 1)) {
 		fence_report(tk, "protection fault in the kernel region at %p", si->si_addr);
 		return true;

@@ -123,7 +123,7 @@ static void publish(void)
 {
 	if (!kr)
 		return;
-	kr_begin();
+	int krs = kr_begin();
 	kr->psw.ipl = (uint32_t)__atomic_load_n(&ipl, SEQ);
 	kr->psw.mask = __atomic_load_n(&masked, SEQ);
 	kr->psw.pending = __atomic_load_n(&pending, SEQ);
@@ -131,7 +131,7 @@ static void publish(void)
 	kr->nr_irqs = NR_IRQS;
 	for (int l = 0; l < NR_IRQS; l++)
 		kr->irq_count[l] = counts[l].delivered;
-	kr_end();
+	kr_end(krs);
 }
 
 static bool deliverable(int line)
@@ -200,15 +200,18 @@ void irq_deliver(void)
 		uint64_t t0, r;
 		int s;
 
-		/* A nested delivery may have taken it meanwhile. */
-		if (!(__atomic_fetch_and(&pending, ~bit(l), SEQ) & bit(l)))
+		/* Raise the level first, then take the line: an interrupt in
+		 * between already sees the level it must beat. */
+		s = __atomic_exchange_n(&ipl, line_ipl[l], SEQ);
+		if (!(__atomic_fetch_and(&pending, ~bit(l), SEQ) & bit(l))) {
+			__atomic_store_n(&ipl, s, SEQ);	/* a nested delivery took it */
 			continue;
+		}
 		t0 = now_ns();
 		r = __atomic_load_n(&raised_at[l], SEQ);
 		served_raise[l] = r;
 		if (r && t0 > r)
 			sample(&to_top_ns[l], t0 - r);
-		s = __atomic_exchange_n(&ipl, line_ipl[l], SEQ);
 		if (++nesting > max_nesting)
 			max_nesting = nesting;
 		counts[l].delivered++;
@@ -226,7 +229,9 @@ void irq_deliver(void)
 	}
 	/* Whatever is still pending is waiting for a mask or the level. */
 	__atomic_fetch_or(&waited, __atomic_load_n(&pending, SEQ), SEQ);
-	if (nesting == 0)
+	/* Show it in the PSW, unless we interrupted a region write (its
+	 * IPL_HIGH says so); the next publish shows it then. */
+	if (nesting == 0 && __atomic_load_n(&ipl, SEQ) < IPL_HIGH)
 		publish();
 }
 

@@ -168,9 +168,9 @@ void fence_report(const struct task *tk, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	kr_begin();
+	int krs = kr_begin();
 	kr->fence_refusals++;
-	kr_end();
+	kr_end(krs);
 	trace_event(tk, "fence: %s", msg);
 	if (reported++ < 16)
 		warn("pid %d: %s", tk->proc ? tk->proc->vpid : 0, msg);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "../guest/include/hostk/kregion.h"
+#include "irq.h"
 
 struct task;
 
@@ -32,16 +33,23 @@ static inline bool kregion_overlaps(unsigned long addr, unsigned long len)
 	return end < addr || (addr < HK_KREGION_TOP && end > HK_KREGION_ADDR);
 }
 
-/* The writer's half of the seqlock: readers retry while seq is odd. */
-static inline void kr_begin(void)
+/* The writer's half of the seqlock: readers retry while seq is odd.  A
+ * write is a critical section at IPL_HIGH, so that no top half writes in
+ * the middle of it (two nested writers would make seq even too early):
+ *   int s = kr_begin(); kr->x = ...; kr_end(s);                          */
+static inline int kr_begin(void)
 {
+	int s = splraise(IPL_HIGH);
+
 	__atomic_store_n(&kr->seq, kr->seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return s;
 }
 
-static inline void kr_end(void)
+static inline void kr_end(int s)
 {
 	__atomic_store_n(&kr->seq, kr->seq + 1, __ATOMIC_RELEASE);
+	splx(s);
 }
 
 #endif

@@ -47,11 +47,11 @@ static void publish(void)
 {
 	if (!kr)
 		return;
-	kr_begin();
+	int krs = kr_begin();
 	kr->psw.current = cpus[0] && cpus[0]->proc ? cpus[0]->proc->vpid : 0;
 	kr->context_switches = st.switches;
 	kr->preemptions = st.preemptions;
-	kr_end();
+	kr_end(krs);
 }
 
 void sched_stopped_for_hostk(struct task *tk)
@@ -317,9 +317,13 @@ void sched_interrupted(struct task *tk)
 void sched_tick(void)
 {
 	uint64_t now = now_ns();
+	uint64_t ends;
+
+	if (!cpus)
+		return;		/* before sched_init */
 	/* Ticks come every 1/hz: a slice that ends before the next one ends
 	 * at this one (else every slice would run a tick long). */
-	uint64_t ends = quantum_ns > 500000000u / (uint64_t)timer_hz ? quantum_ns - 500000000u / (uint64_t)timer_hz : 0;
+	ends = quantum_ns > 500000000u / (uint64_t)timer_hz ? quantum_ns - 500000000u / (uint64_t)timer_hz : 0;
 
 	for (int c = 0; c < ncpus; c++) {
 		struct task *tk = cpus[c];

@@ -63,11 +63,11 @@ void do_softirq(void)
 		}
 	}
 	if (kr) {
-		kr_begin();
+		int krs = kr_begin();
 		kr->nr_softirqs = NR_SOFTIRQS;
 		for (int i = 0; i < NR_SOFTIRQS; i++)
 			kr->softirq_count[i] = runs[i];
-		kr_end();
+		kr_end(krs);
 	}
 }
 

@@ -47,10 +47,10 @@ static void publish_counts(void)
 {
 	if (!kr)
 		return;
-	kr_begin();
+	int krs = kr_begin();
 	kr->ntasks = (uint32_t)ntasks;
 	kr->nprocs = (uint32_t)nprocs;
-	kr_end();
+	kr_end(krs);
 }
 struct proc *init_proc;
 

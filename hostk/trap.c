@@ -60,10 +60,10 @@ void trap_seccomp(struct task *tk)
 
 	if (ptrace(PTRACE_GETREGS, tk->tid, 0, &t.regs) < 0)
 		return;
-	kr_begin();
+	int krs = kr_begin();
 	kr->traps++;
 	kr->psw.current = tk->proc->vpid;
-	kr_end();
+	kr_end(krs);
 	t.nr = reg_nr(&t.regs);
 	for (int i = 0; i < 6; i++)
 		t.arg[i] = reg_arg(&t.regs, i);
