@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -69,11 +70,7 @@ static void assert_line(struct testline *l)
 
 static void *hardware(void *arg)
 {
-	sigset_t all;
-
 	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	pthread_mutex_lock(&hw_lock);
 	for (;;) {
 		bool work = false;
@@ -191,6 +188,7 @@ static void bottom_half(void)
 
 int testdev_boot(int avoid_cpu)
 {
+	sigset_t all, old;
 	pthread_t th;
 	cpu_set_t set;
 	int rc;
@@ -205,7 +203,13 @@ int testdev_boot(int avoid_cpu)
 	}
 	unquiet.fn = end_quiet;
 	open_softirq(SOFTIRQ_DEV, bottom_half);
-	if ((rc = pthread_create(&th, NULL, hardware, NULL)))
+	/* Signals blocked from its first instruction: interrupts are for the
+	 * kernel thread only. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&th, NULL, hardware, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
 		return -rc;
 	pthread_detach(th);
 	/* Off hostk's CPU if the host has another. */

@@ -389,11 +389,8 @@ void irq_rearm(int line)
 static void *controller(void *arg)
 {
 	struct epoll_event evs[NR_IRQS];
-	sigset_t all;
 
 	(void)arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	for (;;) {
 		int n = epoll_wait(epfd, evs, NR_IRQS, -1);
 
@@ -405,7 +402,7 @@ static void *controller(void *arg)
 
 int irq_boot(void)
 {
-	pthread_t th;
+	int rc;
 
 	struct sigaction sa = { .sa_sigaction = on_irq_signal, .sa_flags = SA_SIGINFO | SA_NODEFER };
 
@@ -421,9 +418,8 @@ int irq_boot(void)
 			return -errno;
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -errno;
-	if ((errno = pthread_create(&th, NULL, controller, NULL)))
-		return -errno;
-	pthread_detach(th);
+	if ((rc = start_thread(controller, NULL)))
+		return -rc;
 	publish();
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "kregion.h"
 #include "sched.h"
+#include "timer.h"
 #include "task.h"
 #include "util.h"
 
@@ -274,6 +275,10 @@ static void proc_free(struct proc *p)
 	pident_put(p->pgid);
 	pident_put(p->sid);
 	pident_put(p->pid);
+	if (p->itimer) {		/* an alarm outlives no process */
+		ktimer_del(p->itimer);
+		free(p->itimer);
+	}
 	if (init_proc == p)
 		init_proc = NULL;
 	nprocs--;

@@ -18,6 +18,10 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Start a hostk thread with every signal blocked from its first instruction
+ * (interrupts are for the kernel thread only).  0 or an errno. */
+int start_thread(void *(*fn)(void *), void *arg);
+
 /* Monotonic nanoseconds (vDSO: no syscall). */
 static inline uint64_t now_ns(void)
 {
