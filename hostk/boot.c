@@ -267,10 +267,8 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		    rc == -ENOEXEC ? " (this host gives processes no vDSO)" : "");
 	pin(o);
 	signals_setup();
-	/* Orphaned guests come to hostk, not to some host process; and nothing
-	 * but hostk's tracer rights reaches into hostk. */
+	/* Orphaned guests come to hostk, not to some host process. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		die_errno("pipe");
 	prog_path = path;
@@ -295,6 +293,9 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		die_errno("ptrace%s", e == EPERM ? " (hint: ptrace is restricted here: see "
 			  "/proc/sys/kernel/yama/ptrace_scope, or run inside a container that allows it)" : "");
 	}
+	/* Nothing but hostk's tracer rights reaches into hostk.  Only now: a
+	 * child forked undumpable could not be seized without privilege. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sched_init(o->cpus, o->quantum_ms);
 	sched_first(task_first(pid));
 	init_host_pid = pid;
