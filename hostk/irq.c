@@ -121,10 +121,12 @@ static inline uint64_t bit(int line) { return 1ull << line; }
 /* The PSW in the kernel region follows the controller. */
 static void publish(void)
 {
+	int krs;
+
 	if (!kr)
 		return;
-	int krs = kr_begin();
-	kr->psw.ipl = (uint32_t)__atomic_load_n(&ipl, SEQ);
+	krs = kr_begin();
+	kr->psw.ipl = (uint32_t)krs;	/* the level before this write raised it */
 	kr->psw.mask = __atomic_load_n(&masked, SEQ);
 	kr->psw.pending = __atomic_load_n(&pending, SEQ);
 	kr->psw.intr_enabled = (uint32_t)__atomic_load_n(&enabled, SEQ);

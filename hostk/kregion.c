@@ -106,7 +106,7 @@ static void fill(void)
 
 /* The holder: keeps the region's descriptor open where a guest may open it,
  * and dies with hostk. */
-static _Noreturn void hold(pid_t parent)
+static _Noreturn void hold(pid_t parent, int ready)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct none[2] = { { 0 } };
@@ -121,6 +121,8 @@ static _Noreturn void hold(pid_t parent)
 	 * other's capabilities). */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	syscall(SYS_capset, &hdr, none);
+	if (write(ready, "r", 1) != 1)	/* now guests may open it */
+		_exit(1);
 	syscall(SYS_close_range, 0, kr_fd - 1, 0);
 	syscall(SYS_close_range, kr_fd + 1, ~0u, 0);
 	sigfillset(&all);
@@ -134,7 +136,10 @@ int kregion_boot(void)
 {
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
 	pid_t self = getpid();
+	int ready[2];
+	bool ok;
 	void *p;
+	char c;
 
 	if (find_vdso_syscall() < 0)
 		return -ENOEXEC;
@@ -150,11 +155,20 @@ int kregion_boot(void)
 	fill();
 	if (fcntl(kr_fd, F_ADD_SEALS, seals) < 0)
 		return -errno;
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
 	holder = fork();
 	if (holder < 0)
 		return -errno;
 	if (holder == 0)
-		hold(self);
+		hold(self, ready[1]);
+	close(ready[1]);
+	/* Not before the holder is openable: a guest exec'd earlier would be
+	 * refused its region. */
+	ok = read(ready[0], &c, 1) == 1;
+	close(ready[0]);
+	if (!ok)
+		return -ECHILD;
 	snprintf(holder_path, sizeof holder_path, "/proc/%d/fd/%d", holder, kr_fd);
 	return 0;
 }

@@ -48,7 +48,6 @@ static void publish(void)
 	if (!kr)
 		return;
 	int krs = kr_begin();
-	kr->psw.current = cpus[0] && cpus[0]->proc ? cpus[0]->proc->vpid : 0;
 	kr->context_switches = st.switches;
 	kr->preemptions = st.preemptions;
 	kr_end(krs);
@@ -72,6 +71,14 @@ static void go(struct task *tk, int sig)
 		tk->stime_ns += now - tk->stopped_at;
 	tk->stopped_at = 0;
 	tk->run_since = now;
+	if (kr) {
+		int krs = kr_begin();
+
+		kr->psw.mode = HK_MODE_USER;
+		if (tk->sstate == TS_RUNNING && tk->proc)
+			kr->psw.current = tk->proc->vpid;
+		kr_end(krs);
+	}
 	/* ESRCH: it died meanwhile; its exit report follows. */
 	ptrace(tk->sys.active || tk->map_kregion ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
 }

@@ -62,6 +62,7 @@ void trap_seccomp(struct task *tk)
 		return;
 	int krs = kr_begin();
 	kr->traps++;
+	kr->psw.mode = HK_MODE_KERNEL;	/* until sched resumes a guest */
 	kr->psw.current = tk->proc->vpid;
 	kr_end(krs);
 	t.nr = reg_nr(&t.regs);
@@ -99,7 +100,7 @@ void trap_seccomp(struct task *tk)
 			trace_event(tk, "killed by policy: %s", e->name);
 			kill(tk->proc->pid, SIGKILL);
 			return;
-		case D_FAST:	/* a policy may trap it only to see it */
+		case D_FAST:	/* the filter allows these; nothing to do */
 			act = TRAP_RUN;
 			break;
 		case D_EMULATE:
