@@ -2,6 +2,8 @@
  * obeys (hostk/policy.c): the generated pseudo code, then the filter loaded
  * for real in an untraced child, where every trap fails with ENOSYS. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -519,11 +521,4 @@ static Suite *filter_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(filter_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(filter_suite)

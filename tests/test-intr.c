@@ -6,6 +6,8 @@
  * bottom halves (do_softirq) themselves.  Every wait is a poll for a stated
  * condition with a generous bound, never a sleep that stands for one. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -663,11 +665,4 @@ static Suite *intr_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(intr_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(intr_suite)

@@ -4,6 +4,8 @@
  * the line is deliverable, and the test's own top halves record every call
  * (line, nesting depth, level) in order. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -784,11 +786,4 @@ static Suite *irq_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(irq_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(irq_suite)

@@ -2,6 +2,8 @@
  * libhk's reader: the layout, the seqlock against a writer thread in this
  * process, and hk_kregion()'s probe where there is no region or a fake one. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -352,11 +354,4 @@ static Suite *kregion_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(kregion_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(kregion_suite)

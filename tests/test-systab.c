@@ -2,6 +2,8 @@
  * know has a well-formed row at its number.  sysnames.h is generated from the
  * host's <asm/unistd_64.h> by gen-sysnames.sh: one X(name) per syscall. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -118,11 +120,4 @@ static Suite *systab_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(systab_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(systab_suite)

@@ -2,6 +2,8 @@
  * fake host ids: guest pids in order, threads, zombies, re-parenting, groups,
  * sessions, exec by a thread, and no reuse of a guest id while it is in use. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -551,11 +553,4 @@ static Suite *task_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(task_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(task_suite)

@@ -2,6 +2,8 @@
  * hand-made task whose "guest" is this test process, so string arguments are
  * read from our own memory; text form exactly, and the JSON form parsed. */
 #include <check.h>
+
+#include "ck-main.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -581,11 +583,4 @@ static Suite *trace_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(trace_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CK_MAIN(trace_suite)
