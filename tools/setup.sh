@@ -18,6 +18,7 @@ HK_PACKAGES=(
 	"strace:strace"
 	"toybox:toybox"
 	"perl:perl"
+	"python3:/usr/bin/python3"
 )
 
 hk_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
