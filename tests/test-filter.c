@@ -496,13 +496,6 @@ START_TEST(test_policy_parse)
 }
 END_TEST
 
-/* One TCase per test, named after it. */
-#define ADD_CASE(s, t) do {				\
-		TCase *tc_ = tcase_create(#t);		\
-		tcase_add_test(tc_, test_##t);		\
-		suite_add_tcase(s, tc_);		\
-	} while (0)
-
 static Suite *filter_suite(void)
 {
 	Suite *s = suite_create("filter");

@@ -643,25 +643,20 @@ START_TEST(test_kregion_seqlock)
 }
 END_TEST
 
-#define ADD_CASE(s, t, secs) do {			\
-		TCase *tc_ = tcase_create(#t);		\
-		tcase_add_test(tc_, test_##t);		\
-		tcase_set_timeout(tc_, secs);		\
-		suite_add_tcase(s, tc_);		\
-	} while (0)
+#define ADD_TIMED_CASE(s, t, secs) ADD_CASE_X(s, t, tcase_set_timeout(tc_, secs))
 
 static Suite *intr_suite(void)
 {
 	Suite *s = suite_create("intr");
-	ADD_CASE(s, burst_masked, 30);
-	ADD_CASE(s, nest_hi_in_lo, 20);
-	ADD_CASE(s, lo_after_hi, 20);
-	ADD_CASE(s, timer_in_syscall, 20);
-	ADD_CASE(s, timer_at_level, 20);
-	ADD_CASE(s, device_in_syscall, 20);
-	ADD_CASE(s, burst_unmasked, 30);
-	ADD_CASE(s, storm, 40);
-	ADD_CASE(s, kregion_seqlock, 20);
+	ADD_TIMED_CASE(s, burst_masked, 30);
+	ADD_TIMED_CASE(s, nest_hi_in_lo, 20);
+	ADD_TIMED_CASE(s, lo_after_hi, 20);
+	ADD_TIMED_CASE(s, timer_in_syscall, 20);
+	ADD_TIMED_CASE(s, timer_at_level, 20);
+	ADD_TIMED_CASE(s, device_in_syscall, 20);
+	ADD_TIMED_CASE(s, burst_unmasked, 30);
+	ADD_TIMED_CASE(s, storm, 40);
+	ADD_TIMED_CASE(s, kregion_seqlock, 20);
 	return s;
 }
 

@@ -750,39 +750,34 @@ START_TEST(test_names)
 }
 END_TEST
 
-/* One TCase per behaviour, named after its test. */
-#define ADD_CASE(s, t) do {				\
-		TCase *tc_ = tcase_create(#t);		\
-		tcase_add_checked_fixture(tc_, setup, NULL); \
-		tcase_add_test(tc_, test_##t);		\
-		suite_add_tcase(s, tc_);		\
-	} while (0)
+/* Every case starts from setup(). */
+#define ADD_FIXED_CASE(s, t) ADD_CASE_X(s, t, tcase_add_checked_fixture(tc_, setup, NULL))
 
 static Suite *irq_suite(void)
 {
 	Suite *s = suite_create("irq");
-	ADD_CASE(s, fresh);
-	ADD_CASE(s, immediate);
-	ADD_CASE(s, mask);
-	ADD_CASE(s, priority);
-	ADD_CASE(s, priority_partial);
-	ADD_CASE(s, disable);
-	ADD_CASE(s, disable_with_level);
-	ADD_CASE(s, coalesce);
-	ADD_CASE(s, nest_higher);
-	ADD_CASE(s, nest_lower);
-	ADD_CASE(s, nest_same);
-	ADD_CASE(s, nest_three);
-	ADD_CASE(s, top_level);
-	ADD_CASE(s, spl_balance);
-	ADD_CASE(s, spurious_coalesced);
-	ADD_CASE(s, softirq_order);
-	ADD_CASE(s, softirq_unhandled);
-	ADD_CASE(s, softirq_restart);
-	ADD_CASE(s, softirq_storm);
-	ADD_CASE(s, softirq_ipl);
-	ADD_CASE(s, softirq_from_top);
-	ADD_CASE(s, names);
+	ADD_FIXED_CASE(s, fresh);
+	ADD_FIXED_CASE(s, immediate);
+	ADD_FIXED_CASE(s, mask);
+	ADD_FIXED_CASE(s, priority);
+	ADD_FIXED_CASE(s, priority_partial);
+	ADD_FIXED_CASE(s, disable);
+	ADD_FIXED_CASE(s, disable_with_level);
+	ADD_FIXED_CASE(s, coalesce);
+	ADD_FIXED_CASE(s, nest_higher);
+	ADD_FIXED_CASE(s, nest_lower);
+	ADD_FIXED_CASE(s, nest_same);
+	ADD_FIXED_CASE(s, nest_three);
+	ADD_FIXED_CASE(s, top_level);
+	ADD_FIXED_CASE(s, spl_balance);
+	ADD_FIXED_CASE(s, spurious_coalesced);
+	ADD_FIXED_CASE(s, softirq_order);
+	ADD_FIXED_CASE(s, softirq_unhandled);
+	ADD_FIXED_CASE(s, softirq_restart);
+	ADD_FIXED_CASE(s, softirq_storm);
+	ADD_FIXED_CASE(s, softirq_ipl);
+	ADD_FIXED_CASE(s, softirq_from_top);
+	ADD_FIXED_CASE(s, names);
 	return s;
 }
 

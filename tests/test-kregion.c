@@ -334,13 +334,6 @@ START_TEST(test_found)
 }
 END_TEST
 
-/* One TCase per test, named after it. */
-#define ADD_CASE(s, t) do {				\
-		TCase *tc_ = tcase_create(#t);		\
-		tcase_add_test(tc_, test_##t);		\
-		suite_add_tcase(s, tc_);		\
-	} while (0)
-
 static Suite *kregion_suite(void)
 {
 	Suite *s = suite_create("kregion");

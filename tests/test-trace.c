@@ -551,35 +551,30 @@ START_TEST(test_json_checker)
 }
 END_TEST
 
-/* One TCase per test, named after it. */
-#define ADD_CASE(s, t) do {				\
-		TCase *tc_ = tcase_create(#t);		\
-		tcase_add_checked_fixture(tc_, setup, NULL);	\
-		tcase_add_test(tc_, test_##t);		\
-		suite_add_tcase(s, tc_);		\
-	} while (0)
+/* Every case starts from setup(). */
+#define ADD_FIXED_CASE(s, t) ADD_CASE_X(s, t, tcase_add_checked_fixture(tc_, setup, NULL))
 
 static Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
-	ADD_CASE(s, openat);
-	ADD_CASE(s, oflags_tmpfile);
-	ADD_CASE(s, result);
-	ADD_CASE(s, kill);
-	ADD_CASE(s, clone);
-	ADD_CASE(s, mmap);
-	ADD_CASE(s, escape);
-	ADD_CASE(s, bad_string);
-	ADD_CASE(s, long_string);
-	ADD_CASE(s, unknown);
-	ADD_CASE(s, truncate);
-	ADD_CASE(s, json);
-	ADD_CASE(s, json_long_string);
-	ADD_CASE(s, long_line);
-	ADD_CASE(s, json_long_line);
-	ADD_CASE(s, log);
-	ADD_CASE(s, json_log);
-	ADD_CASE(s, json_checker);
+	ADD_FIXED_CASE(s, openat);
+	ADD_FIXED_CASE(s, oflags_tmpfile);
+	ADD_FIXED_CASE(s, result);
+	ADD_FIXED_CASE(s, kill);
+	ADD_FIXED_CASE(s, clone);
+	ADD_FIXED_CASE(s, mmap);
+	ADD_FIXED_CASE(s, escape);
+	ADD_FIXED_CASE(s, bad_string);
+	ADD_FIXED_CASE(s, long_string);
+	ADD_FIXED_CASE(s, unknown);
+	ADD_FIXED_CASE(s, truncate);
+	ADD_FIXED_CASE(s, json);
+	ADD_FIXED_CASE(s, json_long_string);
+	ADD_FIXED_CASE(s, long_line);
+	ADD_FIXED_CASE(s, json_long_line);
+	ADD_FIXED_CASE(s, log);
+	ADD_FIXED_CASE(s, json_log);
+	ADD_FIXED_CASE(s, json_checker);
 	return s;
 }
 

@@ -99,4 +99,34 @@ static inline int finish(void)
 	return guest_failures ? 1 : 0;
 }
 
+/* A program of named checks: with no arguments run them all, else the
+ * named ones (an unknown name is a usage error, status 2). */
+struct check {
+	const char *name;
+	void (*fn)(void);
+};
+
+static inline int run_checks(int argc, char **argv, const struct check *checks, size_t n)
+{
+	size_t i;
+
+	for (int a = 1; a < argc; a++) {
+		for (i = 0; i < n && strcmp(argv[a], checks[i].name) != 0; i++)
+			;
+		if (i == n) {
+			fprintf(stderr, "%s: unknown check %s\n", argv[0], argv[a]);
+			return 2;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int run = argc == 1;
+
+		for (int a = 1; a < argc; a++)
+			run |= strcmp(argv[a], checks[i].name) == 0;
+		if (run)
+			checks[i].fn();
+	}
+	return finish();
+}
+
 #endif

@@ -176,30 +176,12 @@ static void t_restart(void)
 		say("restart: read failed EINTR without SA_RESTART");
 }
 
-static const struct { const char *name; void (*fn)(void); } checks[] = {
+static const struct check checks[] = {
 	{ "raise", t_raise }, { "mask", t_mask }, { "siginfo", t_siginfo },
 	{ "sigwait", t_sigwait }, { "alarm", t_alarm }, { "restart", t_restart },
 };
 
 int main(int argc, char **argv)
 {
-	size_t i, n = sizeof(checks) / sizeof(checks[0]);
-
-	for (int a = 1; a < argc; a++) {
-		for (i = 0; i < n && strcmp(argv[a], checks[i].name) != 0; i++)
-			;
-		if (i == n) {
-			fprintf(stderr, "%s: unknown check %s\n", argv[0], argv[a]);
-			return 2;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		int run = argc == 1;
-
-		for (int a = 1; a < argc; a++)
-			run |= strcmp(argv[a], checks[i].name) == 0;
-		if (run)
-			checks[i].fn();
-	}
-	return finish();
+	return run_checks(argc, argv, checks, sizeof(checks) / sizeof(checks[0]));
 }
