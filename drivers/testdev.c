@@ -278,12 +278,7 @@ enum trap_action hkcall(struct trap *t)
 		l->waiter = t->task;
 		l->wait_for = t->arg[2];
 		t->task->sleep_expired = false;
-		trap_set_nr(t, SYS_ppoll);
-		for (int i = 0; i < 5; i++)
-			trap_set_arg(t, i, 0);
-		t->wait = WAIT_SLEEP;
-		t->deadline = 0;
-		return TRAP_RUN_EXIT;
+		return trap_sleep(t, 0);
 	default:
 		t->ret = -EINVAL;
 		return TRAP_RETURN;

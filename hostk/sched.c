@@ -62,10 +62,9 @@ void sched_stopped_for_hostk(struct task *tk)
 	tk->stopped_at = now;
 }
 
-static void go(struct task *tk, int sig)
+/* Resume it; now is the caller's clock reading (one per resume). */
+static void go(struct task *tk, int sig, uint64_t now)
 {
-	uint64_t now = now_ns();
-
 	/* What hostk spent on it since it stopped is its system time. */
 	if (tk->stopped_at)
 		tk->stime_ns += now - tk->stopped_at;
@@ -146,7 +145,7 @@ static void run_on(struct task *tk, int c, int sig, const char *why, const struc
 	st.switches++;
 	if (trace_fp)
 		trace_event(tk, "sched %d -> %d %s (cpu %d)", from ? from->vtid : 0, tk->vtid, why, c);
-	go(tk, sig);
+	go(tk, sig, now);
 }
 
 static void release(struct task *tk, int state, const char *why)
@@ -189,7 +188,7 @@ void sched_resume(struct task *tk, int sig)
 	 * interrupt): it goes on waiting, with no CPU.  Its exit stop comes
 	 * through sched_syscall_done(). */
 	if (tk->sstate == TS_BLOCKED || tk->sstate == TS_SLEEPING) {
-		go(tk, sig);
+		go(tk, sig, now);
 		return;
 	}
 	if (tk->sstate == TS_RUNNING) {
@@ -202,7 +201,7 @@ void sched_resume(struct task *tk, int sig)
 			publish();
 			return;
 		}
-		go(tk, sig);
+		go(tk, sig, now);
 		return;
 	}
 	c = free_cpu();
@@ -243,7 +242,7 @@ void sched_block(struct task *tk)
 {
 	st.blocks++;
 	release(tk, TS_BLOCKED, "block");
-	go(tk, 0);		/* into the host syscall, without a CPU */
+	go(tk, 0, now_ns());	/* into the host syscall, without a CPU */
 	publish();
 	timer_reprogram();
 }
@@ -272,7 +271,7 @@ void sched_sleep(struct task *tk, uint64_t deadline)
 		tk->sleep_timer->data = tk;
 		ktimer_add(tk->sleep_timer, deadline);
 	}
-	go(tk, 0);		/* into the host wait it sleeps in */
+	go(tk, 0, now_ns());	/* into the host wait it sleeps in */
 	publish();
 	timer_reprogram();
 }

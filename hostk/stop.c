@@ -47,10 +47,10 @@ static void child_start(struct task *c)
 	if (trace_fp)
 		trace_event(c, "%s of %d", (c->clone_flags & CLONE_THREAD) ? "thread" : "process",
 			    parent ? parent->proc->vpid : 0);
-	task_resume(c, 0);
+	sched_resume(c, 0);
 	if (parent) {
 		c->held_parent = NULL;
-		task_resume(parent, 0);
+		sched_resume(parent, 0);
 	}
 }
 
@@ -98,7 +98,7 @@ static void on_exec(struct task *tk)
 	if (trace_fp)
 		trace_event(tk, "exec");
 	tk->map_kregion = true;
-	task_resume(tk, 0);
+	sched_resume(tk, 0);
 }
 
 /* Signal ids name the sender or the child; the guest must see guest ids. */
@@ -110,7 +110,7 @@ static void on_signal(struct task *tk, int sig)
 		ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
 	if (trace_fp)
 		trace_event(tk, "signal %d (%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-	task_resume(tk, sig);
+	sched_resume(tk, sig);
 }
 
 static void on_exit(pid_t tid, int status)
@@ -131,7 +131,7 @@ static void on_exit(pid_t tid, int status)
 		trace_event(tk, WIFEXITED(status) ? "exit %d" : "killed by signal %d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	if (tk->held_parent)
-		task_resume(tk->held_parent, 0);
+		sched_resume(tk->held_parent, 0);
 	for (struct task *t = tasks; t; t = t->next)
 		if (t->held_parent == tk)
 			t->held_parent = NULL;
@@ -212,7 +212,7 @@ static void on_stop(pid_t tid, int status)
 			on_signal(tk, sig);
 		return;
 	default:
-		task_resume(tk, 0);
+		sched_resume(tk, 0);
 		return;
 	}
 }

@@ -356,30 +356,43 @@ void stats_exception(int sig)
 		exceptions[sig]++;
 }
 
+/* One interrupt line's row of the statistics. */
+static void report_line(FILE *fp, int l)
+{
+	struct irq_counts c;
+	struct irq_latency top, bh;
+
+	irq_counts(l, &c);
+	irq_latency(l, IRQ_LAT_TOP, &top);
+	irq_latency(l, IRQ_LAT_TO_BH, &bh);
+	if (out_json)
+		fprintf(fp, "%s{\"line\":%d,\"name\":\"%s\",\"priority\":%d,\"raised\":%lu,\"delivered\":%lu,"
+			"\"coalesced\":%lu,\"late\":%lu,\"spurious\":%lu,\"nested\":%lu,"
+			"\"top_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu},"
+			"\"raise_to_bh_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu}}",
+			l ? "," : "", l, irq_names[l], irq_priority(l), c.raised, c.delivered, c.coalesced, c.late,
+			c.spurious, c.nested, top.min, top.p50, top.p99, top.max, bh.min, bh.p50, bh.p99, bh.max);
+	else
+		fprintf(fp, "  %-8s %3d %9lu %9lu %9lu %6lu %8lu %6lu  %6lu/%lu/%lu     %.1f/%.1f/%.1f\n", irq_names[l],
+			irq_priority(l), c.raised, c.delivered, c.coalesced, c.late, c.spurious, c.nested, top.p50,
+			top.p99, top.max, (double)bh.p50 / 1e3, (double)bh.p99 / 1e3, (double)bh.max / 1e3);
+}
+
 /* Interrupts, bottom halves, the timer and the scheduler. */
 static void report_machine(FILE *fp)
 {
 	struct sched_stats ss;
 	struct timer_stats ts;
+	double bh_us = 0;
 
 	sched_get_stats(&ss);
 	timer_get_stats(&ts);
+	if (ts.ticks)
+		bh_us = (double)ts.bh_ns / 1e3 / (double)ts.ticks;
 	if (out_json) {
 		fprintf(fp, "\"interrupts\":[");
-		for (int l = 0; l < NR_IRQS; l++) {
-			struct irq_counts c;
-			struct irq_latency top, bh;
-
-			irq_counts(l, &c);
-			irq_latency(l, IRQ_LAT_TOP, &top);
-			irq_latency(l, IRQ_LAT_TO_BH, &bh);
-			fprintf(fp, "%s{\"line\":%d,\"name\":\"%s\",\"priority\":%d,\"raised\":%lu,\"delivered\":%lu,"
-				"\"coalesced\":%lu,\"late\":%lu,\"spurious\":%lu,\"nested\":%lu,"
-				"\"top_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu},"
-				"\"raise_to_bh_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu}}",
-				l ? "," : "", l, irq_names[l], irq_priority(l), c.raised, c.delivered, c.coalesced, c.late,
-				c.spurious, c.nested, top.min, top.p50, top.p99, top.max, bh.min, bh.p50, bh.p99, bh.max);
-		}
+		for (int l = 0; l < NR_IRQS; l++)
+			report_line(fp, l);
 		fprintf(fp, "],\"softirqs\":{");
 		for (int s = 0; s < NR_SOFTIRQS; s++)
 			fprintf(fp, "%s\"%s\":%lu", s ? "," : "", softirq_names[s], softirq_count(s));
@@ -388,23 +401,14 @@ static void report_machine(FILE *fp)
 			"\"blocks\":%lu,\"sleeps\":%lu,\"idle_s\":%.6f},", ss.ncpus, ss.quantum_ms, ss.switches,
 			ss.preemptions, ss.blocks, ss.sleeps, (double)ss.idle_ns / 1e9);
 		fprintf(fp, "\"timer\":{\"hz\":%d,\"ticks\":%lu,\"oneshots\":%lu,\"stops\":%lu,\"bh_us_per_tick\":%.2f}",
-			timer_hz, ts.ticks, ts.oneshots, ts.stops, ts.ticks ? (double)ts.bh_ns / 1e3 / (double)ts.ticks : 0);
+			timer_hz, ts.ticks, ts.oneshots, ts.stops, bh_us);
 		return;
 	}
 	fprintf(fp, "interrupts (max nesting %d):\n", irq_max_nesting());
 	fprintf(fp, "  %-8s %3s %9s %9s %9s %6s %8s %6s  %-22s %s\n", "line", "ipl", "raised", "delivered",
 		"coalesced", "late", "spurious", "nested", "top half ns p50/p99/max", "raise->bottom us p50/p99/max");
-	for (int l = 0; l < NR_IRQS; l++) {
-		struct irq_counts c;
-		struct irq_latency top, bh;
-
-		irq_counts(l, &c);
-		irq_latency(l, IRQ_LAT_TOP, &top);
-		irq_latency(l, IRQ_LAT_TO_BH, &bh);
-		fprintf(fp, "  %-8s %3d %9lu %9lu %9lu %6lu %8lu %6lu  %6lu/%lu/%lu", irq_names[l], irq_priority(l), c.raised,
-			c.delivered, c.coalesced, c.late, c.spurious, c.nested, top.p50, top.p99, top.max);
-		fprintf(fp, "%*s %.1f/%.1f/%.1f\n", 4, "", (double)bh.p50 / 1e3, (double)bh.p99 / 1e3, (double)bh.max / 1e3);
-	}
+	for (int l = 0; l < NR_IRQS; l++)
+		report_line(fp, l);
 	fprintf(fp, "softirqs:");
 	for (int s = 0; s < NR_SOFTIRQS; s++)
 		fprintf(fp, " %s %lu,", softirq_names[s], softirq_count(s));
@@ -413,7 +417,7 @@ static void report_machine(FILE *fp)
 		"%lu sleeps; idle %.3f s\n", ss.ncpus, ss.quantum_ms, ss.switches, ss.preemptions, ss.blocks, ss.sleeps,
 		(double)ss.idle_ns / 1e9);
 	fprintf(fp, "timer: %d Hz; %lu bottom halves (%.1f us each), %lu one-shots, %lu stops (tickless idle)\n",
-		timer_hz, ts.ticks, ts.ticks ? (double)ts.bh_ns / 1e3 / (double)ts.ticks : 0, ts.oneshots, ts.stops);
+		timer_hz, ts.ticks, bh_us, ts.oneshots, ts.stops);
 }
 
 static double tv_s(struct timeval tv)

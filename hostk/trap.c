@@ -125,12 +125,12 @@ void trap_seccomp(struct task *tk)
 		reg_set_ret(&t.regs, t.ret);
 		ptrace(PTRACE_SETREGS, tk->tid, 0, &t.regs);
 		account(&t, d, t0);
-		task_resume(tk, 0);
+		sched_resume(tk, 0);
 		break;
 	case TRAP_RUN:
 		if (stats_fp)
 			stats_trap(t.nr, now_ns() - t0, 0);
-		task_resume(tk, 0);
+		sched_resume(tk, 0);
 		break;
 	case TRAP_RUN_EXIT:
 		if (t.dirty)
@@ -148,7 +148,7 @@ void trap_seccomp(struct task *tk)
 		else if (t.wait == WAIT_SLEEP)
 			sched_sleep(tk, t.deadline);
 		else
-			task_resume(tk, 0);
+			sched_resume(tk, 0);
 		break;
 	}
 }
@@ -161,7 +161,7 @@ void trap_exit(struct task *tk)
 	long host_ret;
 
 	if (!s->active) {	/* a stray exit stop: nothing was waiting for it */
-		task_resume(tk, 0);
+		sched_resume(tk, 0);
 		return;
 	}
 	s->active = false;

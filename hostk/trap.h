@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #include "arch/x86_64.h"
 #include "systab.h"
@@ -50,11 +51,22 @@ static inline void trap_set_nr(struct trap *t, long nr)
 	t->task->sys.regs_rewritten = true;
 }
 
+/* Make the task wait in the host until a signal or hostk ends it: the
+ * syscall becomes a ppoll() with nothing to poll and no timeout, and the
+ * task sleeps off CPU until deadline (CLOCK_MONOTONIC ns; 0: no timer, hostk
+ * wakes it with sched_wake()).  Its exit stop finishes the syscall. */
+static inline enum trap_action trap_sleep(struct trap *t, uint64_t deadline)
+{
+	trap_set_nr(t, SYS_ppoll);
+	for (int i = 0; i < 5; i++)
+		trap_set_arg(t, i, 0);
+	t->wait = WAIT_SLEEP;
+	t->deadline = deadline;
+	return TRAP_RUN_EXIT;
+}
+
 void trap_seccomp(struct task *tk);	/* PTRACE_EVENT_SECCOMP stop */
 void trap_exit(struct task *tk);	/* syscall-exit stop */
 
-/* Resume a stopped task, delivering sig (0: none), through the scheduler: a
- * task with a syscall in flight is resumed so that its exit stops. */
-#define task_resume sched_resume
 
 #endif

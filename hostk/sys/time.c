@@ -50,12 +50,7 @@ static enum trap_action sleep_until(struct trap *t, uint64_t deadline)
 	}
 	tk->sleep_deadline = deadline;
 	tk->sleep_ip = reg_ip(&t->regs);
-	trap_set_nr(t, SYS_ppoll);
-	for (int i = 0; i < 5; i++)
-		trap_set_arg(t, i, 0);
-	t->wait = WAIT_SLEEP;
-	t->deadline = deadline;
-	return TRAP_RUN_EXIT;
+	return trap_sleep(t, deadline);
 }
 
 enum trap_action sys_nanosleep(struct trap *t)
