@@ -1,12 +1,17 @@
-/* The timer driver.  Hardware side: the host's interval timer, whose SIGALRM
- * raises line 0.  Top half: note the time and raise the timer softirq.
- * Bottom half: advance jiffies, fire due kernel timers (hostk's own sleeps,
- * alarms), let the scheduler charge and preempt, and program the next
- * interrupt: a periodic tick at --hz while guests run, one shot for the next
- * kernel timer when none does, and none at all when idle (tickless). */
+/* The timer driver.  Hardware side: a host POSIX timer on CLOCK_MONOTONIC,
+ * always programmed for an absolute deadline, whose SIGALRM raises line 0.
+ * Absolute deadlines make reprogramming race-free: a deadline that passed
+ * while hostk was deciding fires at once instead of never.  Top half: raise
+ * the timer softirq.  Bottom half: fire the kernel's due timeouts, run the
+ * scheduler's tick when one is due, and program the next interrupt: the
+ * earliest timeout, or the next tick if sooner while guests run; nothing at
+ * all when idle (tickless).  Timeouts keep their own precision (a 100 us
+ * sleep beside a spinner ends after ~100 us, not at the next tick). */
 #include <errno.h>
-#include <stddef.h>
-#include <sys/time.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../hostk/irq.h"
 #include "../hostk/kregion.h"
@@ -17,86 +22,45 @@
 
 int timer_hz = 100;
 static uint64_t tick_ns = 10000000, boot_ns;
-static struct ktimer *queue;
+static timer_t htimer;
+static bool booted;
+static uint64_t programmed;	/* the deadline armed in the host, 0: none */
+static uint64_t next_tick;	/* 0: the scheduler needs no ticks */
 static struct timer_stats st;
-static enum { OFF, PERIODIC, ONESHOT } mode = OFF;
-static uint64_t oneshot_at;
-
-void ktimer_add(struct ktimer *t, uint64_t when)
-{
-	struct ktimer **pp;
-
-	ktimer_del(t);
-	t->when = when;
-	for (pp = &queue; *pp && (*pp)->when <= when; pp = &(*pp)->next)
-		;
-	t->next = *pp;
-	*pp = t;
-	t->armed = true;
-}
-
-void ktimer_del(struct ktimer *t)
-{
-	struct ktimer **pp;
-
-	if (!t->armed)
-		return;
-	for (pp = &queue; *pp; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	t->armed = false;
-}
-
-uint64_t ktimer_next(void)
-{
-	return queue ? queue->when : 0;
-}
 
 uint64_t jiffies_now(void)
 {
 	return (now_ns() - boot_ns) / tick_ns;
 }
 
-static void arm(uint64_t first_ns, uint64_t interval_ns)
+static void arm_at(uint64_t when)
 {
-	struct itimerval it = {
-		.it_interval = { (time_t)(interval_ns / 1000000000u), (suseconds_t)(interval_ns % 1000000000u / 1000) },
-		.it_value = { (time_t)(first_ns / 1000000000u), (suseconds_t)(first_ns % 1000000000u / 1000) },
-	};
+	struct itimerspec its = { .it_value = ns_to_ts(when) };	/* 0: disarm */
 
-	if (first_ns && !it.it_value.tv_sec && !it.it_value.tv_usec)
-		it.it_value.tv_usec = 1;	/* due now: as soon as possible, not never */
-	setitimer(ITIMER_REAL, &it, NULL);
+	if (when == programmed)
+		return;
+	if (!when)
+		st.stops++;
+	st.programs++;
+	programmed = when;
+	timer_settime(htimer, TIMER_ABSTIME, &its, NULL);
 }
 
 void timer_reprogram(void)
 {
-	uint64_t next = ktimer_next(), now;
+	uint64_t next = ktimer_next();
 
+	if (!booted)
+		return;
 	if (sched_next_timer()) {
-		if (mode != PERIODIC) {
-			arm(tick_ns, tick_ns);
-			mode = PERIODIC;
-		}
-		return;
+		if (!next_tick)
+			next_tick = now_ns() + tick_ns;
+		if (!next || next_tick < next)
+			next = next_tick;
+	} else {
+		next_tick = 0;
 	}
-	if (next) {
-		if (mode == ONESHOT && oneshot_at == next)
-			return;
-		now = now_ns();
-		arm(next > now ? next - now : 0, 0);
-		mode = ONESHOT;
-		oneshot_at = next;
-		st.oneshots++;
-		return;
-	}
-	if (mode != OFF) {
-		arm(0, 0);
-		mode = OFF;
-		st.stops++;
-	}
+	arm_at(next);
 }
 
 static void timer_top(int line)
@@ -107,21 +71,19 @@ static void timer_top(int line)
 
 static void timer_bh(void)
 {
-	uint64_t t0 = now_ns();
+	uint64_t now = now_ns();
 
 	st.bh_runs++;
-	if (mode == ONESHOT)
-		mode = OFF;	/* it fired */
-	while (queue && queue->when <= t0) {
-		struct ktimer *t = queue;
-
-		queue = t->next;
-		t->armed = false;
-		if (t->interval)
-			ktimer_add(t, t->when + t->interval);
-		t->fn(t);
+	if (programmed && programmed <= now)
+		programmed = 0;	/* it fired: the host timer is disarmed */
+	ktimer_run(now);
+	if (next_tick && next_tick <= now) {
+		sched_tick();
+		st.ticks++;
+		/* The next tick after now, on the same grid (a late bottom
+		 * half does not shift every later tick). */
+		next_tick += tick_ns * ((now - next_tick) / tick_ns + 1);
 	}
-	sched_tick();
 	irq_bh_done(IRQ_TIMER);
 	if (kr) {
 		int krs = kr_begin();
@@ -130,17 +92,22 @@ static void timer_bh(void)
 		kr_end(krs);
 	}
 	timer_reprogram();
-	st.ticks++;
-	st.bh_ns += now_ns() - t0;
+	st.bh_ns += now_ns() - now;
 }
 
 int timer_boot(int hz)
 {
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM };
+
+	ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &htimer) < 0)
+		return -errno;
 	timer_hz = hz;
-	tick_ns = 1000000000u / (uint64_t)hz;
+	tick_ns = NSEC_PER_SEC / (uint64_t)hz;
 	boot_ns = now_ns();
 	irq_register(IRQ_TIMER, timer_top);
 	open_softirq(SOFTIRQ_TIMER, timer_bh);
+	booted = true;
 	if (kr) {
 		int krs = kr_begin();
 

@@ -37,9 +37,7 @@ void sched_init(int n, int quantum_ms)
 {
 	ncpus = n;
 	quantum_ns = (uint64_t)quantum_ms * 1000000u;
-	cpus = calloc((size_t)n, sizeof *cpus);
-	if (!cpus)
-		die("out of memory");
+	cpus = xcalloc((size_t)n, sizeof *cpus);
 	idle_since = now_ns();
 }
 
@@ -265,11 +263,9 @@ void sched_sleep(struct task *tk, uint64_t deadline)
 	release(tk, TS_SLEEPING, "sleep");
 	tk->sleep_expired = false;
 	if (deadline) {
-		if (!tk->sleep_timer && !(tk->sleep_timer = calloc(1, sizeof *tk->sleep_timer)))
-			die("out of memory");
-		tk->sleep_timer->fn = sleep_expired;
-		tk->sleep_timer->data = tk;
-		ktimer_add(tk->sleep_timer, deadline);
+		tk->sleep_timer.fn = sleep_expired;
+		tk->sleep_timer.data = tk;
+		ktimer_add(&tk->sleep_timer, deadline);
 	}
 	go(tk, 0, now_ns());	/* into the host wait it sleeps in */
 	publish();
@@ -286,11 +282,7 @@ void sched_stopped(struct task *tk)
 void sched_exit(struct task *tk)
 {
 	release(tk, TS_DEAD, "exit");
-	if (tk->sleep_timer) {
-		ktimer_del(tk->sleep_timer);
-		free(tk->sleep_timer);
-		tk->sleep_timer = NULL;
-	}
+	ktimer_del(&tk->sleep_timer);
 	publish();
 	timer_reprogram();
 }

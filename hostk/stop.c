@@ -18,6 +18,7 @@
 #include "softirq.h"
 #include "testdev.h"
 #include "stop.h"
+#include "sys/sys.h"
 #include "trace.h"
 #include "trap.h"
 #include "uaccess.h"
@@ -106,8 +107,14 @@ static void on_signal(struct task *tk, int sig)
 {
 	siginfo_t si;
 
-	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0 && !exc_seen(tk, &si) && siginfo_to_guest(&si))
-		ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
+	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0) {
+		bool changed = !exc_seen(tk, &si) && siginfo_to_guest(&si);
+
+		if (sig == SIGALRM)
+			changed |= itimer_signal(tk->proc, &si);
+		if (changed)
+			ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
+	}
 	if (trace_fp)
 		trace_event(tk, "signal %d (%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	sched_resume(tk, sig);

@@ -10,7 +10,7 @@
 
 #include "kregion.h"
 #include "sched.h"
-#include "timer.h"
+#include "ktimer.h"
 #include "task.h"
 #include "util.h"
 
@@ -57,15 +57,6 @@ struct proc *init_proc;
 
 static unsigned hash(pid_t id) { return (unsigned)id * 2654435761u % HASH_SIZE; }
 
-static void *xcalloc(size_t n)
-{
-	void *p = calloc(1, n);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
 static struct pident *pident_host(pid_t host)
 {
 	struct pident *e;
@@ -109,7 +100,7 @@ static void ghost_bury(struct pident *e)
 
 static pid_t pident_new(pid_t host)
 {
-	struct pident *e = xcalloc(sizeof *e), *old = pident_host(host);
+	struct pident *e = xcalloc(1, sizeof *e), *old = pident_host(host);
 	pid_t v = last_vpid;
 
 	if (old && old->refs <= 0)	/* the host reused a ghost's id */
@@ -215,7 +206,7 @@ struct proc *proc_by_pid(pid_t pid)
 
 static struct task *task_new(pid_t tid)
 {
-	struct task *t = xcalloc(sizeof *t);
+	struct task *t = xcalloc(1, sizeof *t);
 
 	t->tid = tid;
 	t->hnext = task_hash[hash(tid)];
@@ -244,7 +235,7 @@ static void task_free(struct task *t)
 
 static struct proc *proc_new(pid_t pid, pid_t vpid, struct proc *parent, pid_t pgid, pid_t sid)
 {
-	struct proc *p = xcalloc(sizeof *p);
+	struct proc *p = xcalloc(1, sizeof *p);
 
 	p->pid = pid;
 	p->vpid = vpid;
@@ -275,10 +266,7 @@ static void proc_free(struct proc *p)
 	pident_put(p->pgid);
 	pident_put(p->sid);
 	pident_put(p->pid);
-	if (p->itimer) {		/* an alarm outlives no process */
-		ktimer_del(p->itimer);
-		free(p->itimer);
-	}
+	ktimer_del(&p->itimer);	/* an alarm outlives no process */
 	if (init_proc == p)
 		init_proc = NULL;
 	nprocs--;

@@ -9,9 +9,9 @@
 #include <sys/types.h>
 
 #include "arch/x86_64.h"
+#include "ktimer.h"
 
 struct sysent;
-struct ktimer;
 
 /* A process: one thread group. */
 struct proc {
@@ -22,7 +22,8 @@ struct proc {
 	bool exited;		/* a zombie: waiting for its guest parent to reap it */
 	bool reaped_by_hostk;	/* hostk is the host parent (pid 1, orphans) */
 	bool own_filter;	/* installed a seccomp filter of its own */
-	struct ktimer *itimer;	/* ITIMER_REAL and alarm(), hostk's own */
+	struct ktimer itimer;	/* ITIMER_REAL and alarm(), hostk's own */
+	uint64_t it_interval;	/* re-armed by this when its SIGALRM is taken */
 	uint64_t utime_ns, stime_ns;	/* of its threads that are gone */
 	uint64_t cutime_ns, cstime_ns;	/* of its reaped children, as wait(2) adds them */
 	struct proc *next;	/* all processes */
@@ -64,7 +65,7 @@ struct task {
 	uint64_t sleep_deadline;	/* of its last sleep (CLOCK_MONOTONIC ns) */
 	unsigned long sleep_ip;		/* where that sleep was called from */
 	bool sleep_interrupted;		/* and a signal cut it short */
-	struct ktimer *sleep_timer;
+	struct ktimer sleep_timer;
 	struct task *rq_next;	/* run queue */
 
 	struct task *hnext;	/* hash chain by host tid */

@@ -1,35 +1,27 @@
-/* Kernel timers (a sorted queue hostk's timer interrupt serves) and the
- * timer's programming: periodic ticks while guests run, one shot for the
- * next timer when they don't, nothing at all when idle. */
+/* The timer driver (drivers/timer.c): the clock interrupt on line 0.  It
+ * programs the host timer for the earliest of the kernel's timeouts
+ * (ktimer.h) and, while guests run, the next scheduler tick. */
 #ifndef HOSTK_TIMER_H
 #define HOSTK_TIMER_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
-struct ktimer {
-	uint64_t when;			/* CLOCK_MONOTONIC ns */
-	uint64_t interval;		/* re-armed by this much after firing, if not 0 */
-	void (*fn)(struct ktimer *);
-	void *data;
-	struct ktimer *next;
-	bool armed;
-};
+#include "ktimer.h"
 
 extern int timer_hz;
 
-void ktimer_add(struct ktimer *t, uint64_t when);
-void ktimer_del(struct ktimer *t);
-uint64_t ktimer_next(void);	/* the earliest deadline, 0 if none */
-
-/* Starts the timer line (SIGALRM from an interval timer). */
+/* Creates the host timer (SIGALRM to the calling, kernel, thread). */
 int timer_boot(int hz);
-/* Reprograms the interval timer for what is due; call after a change. */
+/* Programs the host timer for what is due next; call after a change to
+ * the timeouts or to what the scheduler runs. */
 void timer_reprogram(void);
 uint64_t jiffies_now(void);
 
 struct timer_stats {
-	uint64_t ticks, oneshots, stops, bh_runs, bh_ns;
+	uint64_t ticks;		/* scheduler ticks */
+	uint64_t programs;	/* host timer reprogrammings */
+	uint64_t stops;		/* times it was stopped: nothing due (tickless idle) */
+	uint64_t bh_runs, bh_ns;
 };
 void timer_get_stats(struct timer_stats *st);
 

@@ -387,8 +387,8 @@ static void report_machine(FILE *fp)
 
 	sched_get_stats(&ss);
 	timer_get_stats(&ts);
-	if (ts.ticks)
-		bh_us = (double)ts.bh_ns / 1e3 / (double)ts.ticks;
+	if (ts.bh_runs)
+		bh_us = (double)ts.bh_ns / 1e3 / (double)ts.bh_runs;
 	if (out_json) {
 		fprintf(fp, "\"interrupts\":[");
 		for (int l = 0; l < NR_IRQS; l++)
@@ -400,8 +400,8 @@ static void report_machine(FILE *fp)
 		fprintf(fp, "\"sched\":{\"cpus\":%d,\"quantum_ms\":%d,\"context_switches\":%lu,\"preemptions\":%lu,"
 			"\"blocks\":%lu,\"sleeps\":%lu,\"idle_s\":%.6f},", ss.ncpus, ss.quantum_ms, ss.switches,
 			ss.preemptions, ss.blocks, ss.sleeps, (double)ss.idle_ns / 1e9);
-		fprintf(fp, "\"timer\":{\"hz\":%d,\"ticks\":%lu,\"oneshots\":%lu,\"stops\":%lu,\"bh_us_per_tick\":%.2f}",
-			timer_hz, ts.ticks, ts.oneshots, ts.stops, bh_us);
+		fprintf(fp, "\"timer\":{\"hz\":%d,\"interrupts\":%lu,\"ticks\":%lu,\"programs\":%lu,\"stops\":%lu,"
+			"\"bh_us\":%.2f}", timer_hz, ts.bh_runs, ts.ticks, ts.programs, ts.stops, bh_us);
 		return;
 	}
 	fprintf(fp, "interrupts (max nesting %d):\n", irq_max_nesting());
@@ -416,8 +416,8 @@ static void report_machine(FILE *fp)
 	fprintf(fp, "scheduler: %d cpu(s), quantum %d ms; %lu context switches, %lu preemptions, %lu blocks, "
 		"%lu sleeps; idle %.3f s\n", ss.ncpus, ss.quantum_ms, ss.switches, ss.preemptions, ss.blocks, ss.sleeps,
 		(double)ss.idle_ns / 1e9);
-	fprintf(fp, "timer: %d Hz; %lu bottom halves (%.1f us each), %lu one-shots, %lu stops (tickless idle)\n",
-		timer_hz, ts.ticks, bh_us, ts.oneshots, ts.stops);
+	fprintf(fp, "timer: %d Hz; %lu interrupts (%.1f us each in the bottom half), %lu ticks, %lu programmings, "
+		"%lu stops (tickless idle)\n", timer_hz, ts.bh_runs, bh_us, ts.ticks, ts.programs, ts.stops);
 }
 
 static double tv_s(struct timeval tv)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -59,6 +60,34 @@ void warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap, 0);
 	va_end(ap);
+}
+
+void die_oom(void)
+{
+	/* No stdio: it may want memory itself. */
+	static const char msg[] = "hostk: out of memory\n";
+
+	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		die_oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		die_oom();
+	return p;
 }
 
 int start_thread(void *(*fn)(void *), void *arg)

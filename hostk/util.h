@@ -3,7 +3,9 @@
 #ifndef HOSTK_UTIL_H
 #define HOSTK_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -17,10 +19,47 @@ _Noreturn void die_status(int status, const char *fmt, ...) __attribute__((forma
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* hostk's one answer to running out of memory. */
+_Noreturn void die_oom(void);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
 
 /* Start a hostk thread with every signal blocked from its first instruction
  * (interrupts are for the kernel thread only).  0 or an errno. */
 int start_thread(void *(*fn)(void *), void *arg);
+
+/* Time in nanoseconds.  Guests hand hostk any timespec or timeval they like:
+ * every conversion saturates at KTIME_MAX (~292 years, as Linux's ktime_t
+ * does) instead of wrapping, so a huge timeout means "practically never",
+ * never "already due". */
+#define NSEC_PER_SEC 1000000000ull
+#define KTIME_MAX ((uint64_t)INT64_MAX)
+
+static inline uint64_t ns_add(uint64_t a, uint64_t b)
+{
+	return a >= KTIME_MAX || b >= KTIME_MAX - a ? KTIME_MAX : a + b;
+}
+
+/* A valid timespec (tv_sec >= 0, 0 <= tv_nsec < 1e9). */
+static inline uint64_t ts_to_ns(const struct timespec *ts)
+{
+	if ((uint64_t)ts->tv_sec >= KTIME_MAX / NSEC_PER_SEC)
+		return KTIME_MAX;
+	return ns_add((uint64_t)ts->tv_sec * NSEC_PER_SEC, (uint64_t)ts->tv_nsec);
+}
+
+/* A valid timeval (tv_sec >= 0, 0 <= tv_usec < 1e6). */
+static inline uint64_t tv_to_ns(const struct timeval *tv)
+{
+	struct timespec ts = { tv->tv_sec, tv->tv_usec * 1000 };
+
+	return ts_to_ns(&ts);
+}
+
+static inline struct timespec ns_to_ts(uint64_t ns)
+{
+	return (struct timespec){ (time_t)(ns / NSEC_PER_SEC), (long)(ns % NSEC_PER_SEC) };
+}
 
 /* Monotonic nanoseconds (vDSO: no syscall). */
 static inline uint64_t now_ns(void)
@@ -28,7 +67,7 @@ static inline uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 #endif

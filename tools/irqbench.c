@@ -157,7 +157,7 @@ static void measure_latency(int n, struct latency *out)
 	struct irq_event ev;
 
 	if (!top || !bh)
-		fail("%s", "out of memory");
+		die_oom();
 	ktimer_add(&wd, now_ns() + 5000000000u + (uint64_t)n * 5000000u);
 	timer_reprogram();
 	irq_tracing = true;
@@ -317,7 +317,7 @@ static void measure_tick(double seconds, int rounds, const char *loop, struct ti
 /* (c) An idle hostk, from outside. */
 struct idle {
 	double seconds, window_s, window_cpu_s, whole_s, whole_cpu_s, slept_s;
-	long ticks, oneshots;	/* hostk's timer interrupts (--stats); -1 unknown */
+	long interrupts, ticks;	/* hostk's timer interrupts and ticks (--stats); -1 unknown */
 	bool schedstat;
 };
 
@@ -373,7 +373,7 @@ static void measure_idle(const char *self, const char *loop, int ms, struct idle
 	pid_t pid;
 
 	memset(out, 0, sizeof *out);
-	out->ticks = out->oneshots = -1;
+	out->interrupts = out->ticks = -1;
 	if ((fd = mkstemp(stats)) < 0)
 		fail("cannot make a temporary file: %s", strerror(errno));
 	close(fd);
@@ -397,13 +397,13 @@ static void measure_idle(const char *self, const char *loop, int ms, struct idle
 	out->whole_s = (double)(t1 - t0) / 1e9;
 	out->whole_cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 			   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-	/* The timer in hostk's --stats: "timer":{"hz":H,"ticks":N,"oneshots":M,... */
+	/* The timer in hostk's --stats: "timer":{"hz":H,"interrupts":N,"ticks":M,... */
 	if ((fd = open(stats, O_RDONLY | O_CLOEXEC)) >= 0) {
 		got = read(fd, buf, sizeof buf - 1);
 		buf[got > 0 ? got : 0] = '\0';
 		close(fd);
 		if ((p = strstr(buf, "\"timer\":{")))
-			sscanf(p, "\"timer\":{\"hz\":%*d,\"ticks\":%ld,\"oneshots\":%ld", &out->ticks, &out->oneshots);
+			sscanf(p, "\"timer\":{\"hz\":%*d,\"interrupts\":%ld,\"ticks\":%ld", &out->interrupts, &out->ticks);
 	}
 	unlink(stats);
 }
@@ -436,8 +436,8 @@ static void print_table(int n, const struct latency *l, const struct tick *t, co
 	       d->schedstat ? "schedstat, ns" : "stat, clock ticks");
 	printf("  %-44s %10.6f s  %8.4f %%   over %.2f s\n", "whole run, hostk + guest (wait4)", d->whole_cpu_s,
 	       d->whole_cpu_s * 100 / d->whole_s, d->whole_s);
-	if (d->ticks >= 0)
-		printf("  %-44s %10ld (%ld one-shots)\n", "hostk's timer interrupts, whole run", d->ticks, d->oneshots);
+	if (d->interrupts >= 0)
+		printf("  %-44s %10ld (%ld ticks)\n", "hostk's timer interrupts, whole run", d->interrupts, d->ticks);
 	printf("  target: an idle hostk uses ~no CPU (<= %.2f %%): %s\n", IDLE_TARGET_PCT,
 	       pct <= IDLE_TARGET_PCT ? "met" : "NOT MET");
 }
@@ -463,10 +463,10 @@ static void print_json(int n, const struct latency *l, const struct tick *t, con
 	       "\"cpu_pct_at_100hz\":%.4f},", HZ, t->seconds, t->ticks, t->top_halves, t->cpu_s, t->cpu_us, t->bh_us,
 	       t->floor_us, t->pct_100hz);
 	printf("\"idle\":{\"sleep_s\":%.3f,\"slept_s\":%.6f,\"window_s\":%.3f,\"hostk_cpu_s\":%.6f,"
-	       "\"hostk_cpu_pct\":%.4f,\"precise\":%s,\"whole_s\":%.3f,\"whole_cpu_s\":%.6f,\"timer_ticks\":%ld,"
-	       "\"timer_oneshots\":%ld,\"target_pct\":%.2f,\"met\":%s}}\n", d->seconds, d->slept_s, d->window_s,
-	       d->window_cpu_s, pct, d->schedstat ? "true" : "false", d->whole_s, d->whole_cpu_s, d->ticks,
-	       d->oneshots, IDLE_TARGET_PCT, pct <= IDLE_TARGET_PCT ? "true" : "false");
+	       "\"hostk_cpu_pct\":%.4f,\"precise\":%s,\"whole_s\":%.3f,\"whole_cpu_s\":%.6f,\"timer_interrupts\":%ld,"
+	       "\"timer_ticks\":%ld,\"target_pct\":%.2f,\"met\":%s}}\n", d->seconds, d->slept_s, d->window_s,
+	       d->window_cpu_s, pct, d->schedstat ? "true" : "false", d->whole_s, d->whole_cpu_s, d->interrupts,
+	       d->ticks, IDLE_TARGET_PCT, pct <= IDLE_TARGET_PCT ? "true" : "false");
 }
 
 int bench_irq(int argc, char **argv, const char *self, const char *loop)

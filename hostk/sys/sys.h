@@ -4,7 +4,12 @@
 #ifndef HOSTK_SYS_H
 #define HOSTK_SYS_H
 
+#include <signal.h>
+#include <stdbool.h>
+
 #include "../systab.h"
+
+struct proc;
 
 /* proc.c: identity, process groups, creation, waiting, exec */
 sys_enter_fn sys_getpid, sys_getppid, sys_gettid, sys_getpgid, sys_getpgrp, sys_getsid;
@@ -50,6 +55,9 @@ sys_enter_fn sys_nanosleep, sys_clock_nanosleep, sys_pause, sys_alarm, sys_setit
 sys_exit_fn sys_sleep_exit;
 sys_enter_fn sys_getrusage, sys_times;
 sys_exit_fn sys_getrusage_exit, sys_times_exit;
+/* A SIGALRM is being delivered to p: re-arm its interval timer, and give
+ * hostk's own alarm the host timer's siginfo.  True if si changed. */
+bool itimer_signal(struct proc *p, siginfo_t *si);
 
 /* block.c: syscalls that may block in the host */
 sys_enter_fn sys_block, sys_rw;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -18,21 +19,20 @@
 
 #include "../sched.h"
 #include "../timer.h"
+#include "../task.h"
 #include "../trap.h"
 #include "../uaccess.h"
 #include "../util.h"
 #include "sys.h"
 
-#define NSEC 1000000000ull
-
 static bool ts_valid(const struct timespec *ts)
 {
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < (long)NSEC;
+	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < (long)NSEC_PER_SEC;
 }
 
-static uint64_t ts_ns(const struct timespec *ts)
+static bool tv_valid(const struct timeval *tv)
 {
-	return (uint64_t)ts->tv_sec * NSEC + (uint64_t)ts->tv_nsec;
+	return tv->tv_sec >= 0 && tv->tv_usec >= 0 && tv->tv_usec < 1000000;
 }
 
 /* Sleep until deadline (CLOCK_MONOTONIC ns) in the host's ppoll. */
@@ -53,43 +53,40 @@ static enum trap_action sleep_until(struct trap *t, uint64_t deadline)
 	return trap_sleep(t, deadline);
 }
 
+/* The guest's timespec at addr: 0, -EFAULT or -EINVAL. */
+static long get_timespec(struct trap *t, unsigned long addr, struct timespec *ts)
+{
+	if (copy_from_guest(t->task->tid, ts, addr, sizeof *ts) < 0)
+		return -EFAULT;
+	return ts_valid(ts) ? 0 : -EINVAL;
+}
+
 enum trap_action sys_nanosleep(struct trap *t)
 {
 	struct timespec ts;
 
-	if (copy_from_guest(t->task->tid, &ts, t->arg[0], sizeof ts) < 0) {
-		t->ret = -EFAULT;
+	if ((t->ret = get_timespec(t, t->arg[0], &ts)))
 		return TRAP_RETURN;
-	}
-	if (!ts_valid(&ts)) {
-		t->ret = -EINVAL;
-		return TRAP_RETURN;
-	}
-	return sleep_until(t, now_ns() + ts_ns(&ts));
+	return sleep_until(t, ns_add(now_ns(), ts_to_ns(&ts)));
 }
 
 enum trap_action sys_clock_nanosleep(struct trap *t)
 {
 	clockid_t clk = (clockid_t)t->arg[0];
 	struct timespec ts, now;
+	uint64_t at, cur;
 
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME && clk != CLOCK_TAI)
 		return TRAP_RUN;	/* cpu-time clocks, bad ids: the host's */
-	if (copy_from_guest(t->task->tid, &ts, t->arg[2], sizeof ts) < 0) {
-		t->ret = -EFAULT;
+	if ((t->ret = get_timespec(t, t->arg[2], &ts)))
 		return TRAP_RETURN;
-	}
-	if (!ts_valid(&ts)) {
-		t->ret = -EINVAL;
-		return TRAP_RETURN;
-	}
 	if (!(t->arg[1] & TIMER_ABSTIME))
-		return sleep_until(t, now_ns() + ts_ns(&ts));
+		return sleep_until(t, ns_add(now_ns(), ts_to_ns(&ts)));
 	/* An absolute time on the guest's clock, as a monotonic deadline. */
 	clock_gettime(clk, &now);
-	if (ts_ns(&ts) <= ts_ns(&now))
-		return sleep_until(t, 0);
-	return sleep_until(t, now_ns() + ts_ns(&ts) - ts_ns(&now));
+	at = ts_to_ns(&ts);
+	cur = ts_to_ns(&now);
+	return sleep_until(t, at <= cur ? 0 : ns_add(now_ns(), at - cur));
 }
 
 void sys_sleep_exit(struct trap *t)
@@ -98,20 +95,24 @@ void sys_sleep_exit(struct trap *t)
 	unsigned long rem = t->nr == SYS_nanosleep ? t->arg[1] :
 			    (t->arg[1] & TIMER_ABSTIME) ? 0 : t->arg[3];
 
-	if (tk->sleep_timer)
-		ktimer_del(tk->sleep_timer);
+	ktimer_del(&tk->sleep_timer);
 	if (tk->sleep_expired || t->ret >= 0) {
 		t->ret = 0;
 		return;
 	}
 	/* A signal: leave -ERESTARTNOHAND, so the host returns EINTR if a
-	 * handler runs and restarts the sleep if none does. */
+	 * handler runs and restarts the sleep if none does.  The time left
+	 * goes to rem as the host would write it: a rem it cannot write
+	 * makes the call fail with EFAULT. */
 	tk->sleep_interrupted = true;
 	if (rem) {
-		uint64_t left = tk->sleep_deadline > now_ns() ? tk->sleep_deadline - now_ns() : 0;
-		struct timespec ts = { (time_t)(left / NSEC), (long)(left % NSEC) };
+		uint64_t now = now_ns();
+		struct timespec ts = ns_to_ts(tk->sleep_deadline > now ? tk->sleep_deadline - now : 0);
 
-		copy_to_guest(tk->tid, rem, &ts, sizeof ts);
+		if (copy_to_guest(tk->tid, rem, &ts, sizeof ts) < 0) {
+			t->ret = -EFAULT;
+			tk->sleep_interrupted = false;
+		}
 	}
 }
 
@@ -122,47 +123,65 @@ enum trap_action sys_pause(struct trap *t)
 	return TRAP_RUN;
 }
 
-/* ITIMER_REAL, per process. */
+/* ITIMER_REAL, per process, in Linux's rhythm: the timer fires once, and its
+ * interval re-arms it only when the SIGALRM is taken, forward from the last
+ * expiry to the first time after now.  A process that does not take its
+ * SIGALRM (blocked, or still pending) gets no second one meanwhile, so no
+ * interval, however small, can flood hostk.  hostk queues the signal with a
+ * mark and, at its delivery, gives it the siginfo the host's own timer
+ * would (SI_KERNEL, no sender). */
+#define ALARM_MARK 0x4b48414c	/* "HKAL" */
+
 static void alarm_fire(struct ktimer *kt)
 {
 	struct proc *p = kt->data;
+	siginfo_t si = { .si_signo = SIGALRM, .si_code = SI_QUEUE };
 
-	kill(p->pid, SIGALRM);
+	si.si_pid = getpid();
+	si.si_value.sival_int = ALARM_MARK;
+	syscall(SYS_rt_sigqueueinfo, p->pid, SIGALRM, &si);
 }
 
-static struct ktimer *itimer_of(struct proc *p)
+bool itimer_signal(struct proc *p, siginfo_t *si)
 {
-	if (!p->itimer) {
-		if (!(p->itimer = calloc(1, sizeof *p->itimer)))
-			die("out of memory");
-		p->itimer->fn = alarm_fire;
-		p->itimer->data = p;
+	bool ours = si->si_code == SI_QUEUE && si->si_pid == getpid() && si->si_value.sival_int == ALARM_MARK;
+	uint64_t now = now_ns(), iv = p->it_interval, when = p->itimer.when;
+
+	if (iv && !p->itimer.armed && when) {
+		uint64_t k = now >= when ? (now - when) / iv + 1 : 1;
+
+		ktimer_add(&p->itimer, k > (KTIME_MAX - when) / iv ? KTIME_MAX : when + k * iv);
+		timer_reprogram();
 	}
-	return p->itimer;
+	if (ours) {
+		memset(si, 0, sizeof *si);
+		si->si_signo = SIGALRM;
+		si->si_code = SI_KERNEL;
+	}
+	return ours;
 }
 
 static void itimer_get(struct proc *p, struct itimerval *out)
 {
-	uint64_t now = now_ns(), left = 0, iv = 0;
+	uint64_t now = now_ns(), left = 0, iv = p->it_interval;
 
-	if (p->itimer && p->itimer->armed) {
-		left = p->itimer->when > now ? p->itimer->when - now : 1000;
-		iv = p->itimer->interval;
-	}
-	out->it_value.tv_sec = (time_t)(left / NSEC);
-	out->it_value.tv_usec = (suseconds_t)(left % NSEC / 1000);
-	out->it_interval.tv_sec = (time_t)(iv / NSEC);
-	out->it_interval.tv_usec = (suseconds_t)(iv % NSEC / 1000);
+	if (p->itimer.armed)
+		left = p->itimer.when > now ? p->itimer.when - now : 1000;	/* due: 1 us, as Linux says */
+	out->it_value.tv_sec = (time_t)(left / NSEC_PER_SEC);
+	out->it_value.tv_usec = (suseconds_t)(left % NSEC_PER_SEC / 1000);
+	out->it_interval.tv_sec = (time_t)(iv / NSEC_PER_SEC);
+	out->it_interval.tv_usec = (suseconds_t)(iv % NSEC_PER_SEC / 1000);
 }
 
 static void itimer_set(struct proc *p, uint64_t value, uint64_t interval)
 {
-	struct ktimer *kt = itimer_of(p);
-
-	ktimer_del(kt);
-	kt->interval = interval;
+	p->itimer.fn = alarm_fire;
+	p->itimer.data = p;
+	ktimer_del(&p->itimer);
+	p->itimer.when = 0;
+	p->it_interval = value ? interval : 0;
 	if (value)
-		ktimer_add(kt, now_ns() + value);
+		ktimer_add(&p->itimer, ns_add(now_ns(), value));
 	timer_reprogram();
 }
 
@@ -170,19 +189,16 @@ enum trap_action sys_alarm(struct trap *t)
 {
 	struct proc *p = t->task->proc;
 	struct itimerval old;
+	unsigned long secs;
 
 	itimer_get(p, &old);
 	/* Whole seconds left, rounded; a pending alarm never reads 0. */
-	t->ret = old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
-	if (!t->ret && old.it_value.tv_usec)
-		t->ret = 1;
-	itimer_set(p, (uint64_t)(unsigned)t->arg[0] * NSEC, 0);
+	secs = (unsigned long)old.it_value.tv_sec;
+	if ((!secs && old.it_value.tv_usec) || old.it_value.tv_usec >= 500000)
+		secs++;
+	t->ret = (unsigned)secs;	/* alarm(2) returns an unsigned int */
+	itimer_set(p, (uint64_t)(unsigned)t->arg[0] * NSEC_PER_SEC, 0);
 	return TRAP_RETURN;
-}
-
-static uint64_t tv_ns(const struct timeval *tv)
-{
-	return (uint64_t)tv->tv_sec * NSEC + (uint64_t)tv->tv_usec * 1000;
 }
 
 enum trap_action sys_setitimer(struct trap *t)
@@ -192,12 +208,12 @@ enum trap_action sys_setitimer(struct trap *t)
 
 	if ((int)t->arg[0] != ITIMER_REAL)
 		return TRAP_RUN;	/* virtual and profiling timers: the host's */
+	/* A NULL new value disarms, as the host still allows. */
 	if (t->arg[1] && copy_from_guest(tid, &nv, t->arg[1], sizeof nv) < 0) {
 		t->ret = -EFAULT;
 		return TRAP_RETURN;
 	}
-	if (nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 || nv.it_value.tv_sec < 0 ||
-	    nv.it_interval.tv_usec < 0 || nv.it_interval.tv_usec >= 1000000 || nv.it_interval.tv_sec < 0) {
+	if (!tv_valid(&nv.it_value) || !tv_valid(&nv.it_interval)) {
 		t->ret = -EINVAL;
 		return TRAP_RETURN;
 	}
@@ -206,7 +222,7 @@ enum trap_action sys_setitimer(struct trap *t)
 		t->ret = -EFAULT;
 		return TRAP_RETURN;
 	}
-	itimer_set(t->task->proc, tv_ns(&nv.it_value), tv_ns(&nv.it_interval));
+	itimer_set(t->task->proc, tv_to_ns(&nv.it_value), tv_to_ns(&nv.it_interval));
 	t->ret = 0;
 	return TRAP_RETURN;
 }
@@ -233,7 +249,7 @@ enum trap_action sys_getrusage(struct trap *t)
 
 static struct timeval ns_tv(uint64_t ns)
 {
-	return (struct timeval){ (time_t)(ns / NSEC), (suseconds_t)(ns % NSEC / 1000) };
+	return (struct timeval){ (time_t)(ns / NSEC_PER_SEC), (suseconds_t)(ns % NSEC_PER_SEC / 1000) };
 }
 
 void sys_getrusage_exit(struct trap *t)
@@ -273,7 +289,7 @@ enum trap_action sys_times(struct trap *t)
 
 void sys_times_exit(struct trap *t)
 {
-	uint64_t tick = NSEC / (uint64_t)sysconf(_SC_CLK_TCK), u, s;
+	uint64_t tick = NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK), u, s;
 	struct tms tms;
 
 	if (t->ret < 0 && t->ret > -4096)
