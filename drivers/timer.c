@@ -5,7 +5,7 @@
  * the timer softirq.  Bottom half: fire the kernel's due timeouts, run the
  * scheduler's tick when one is due, and program the next interrupt: the
  * earliest timeout, or the next tick if sooner while guests run; nothing at
- * all when idle (tickless).  Timeouts keep their own precision (a 100 us
+ * all when idle (tickless, from the first tick that finds nothing to run).  Timeouts keep their own precision (a 100 us
  * sleep beside a spinner ends after ~100 us, not at the next tick). */
 #include <errno.h>
 #include <signal.h>
@@ -52,14 +52,13 @@ void timer_reprogram(void)
 
 	if (!booted)
 		return;
-	if (sched_next_timer()) {
-		if (!next_tick)
-			next_tick = now_ns() + tick_ns;
-		if (!next || next_tick < next)
-			next = next_tick;
-	} else {
-		next_tick = 0;
-	}
+	if (sched_next_timer() && !next_tick)
+		next_tick = now_ns() + tick_ns;
+	/* Gone idle, the pending tick is left to come: it stops the ticking
+	 * then, if still idle, so a task that blocks for a moment costs no
+	 * reprogramming at all. */
+	if (next_tick && (!next || next_tick < next))
+		next = next_tick;
 	arm_at(next);
 }
 
@@ -81,8 +80,11 @@ static void timer_bh(void)
 		sched_tick();
 		st.ticks++;
 		/* The next tick after now, on the same grid (a late bottom
-		 * half does not shift every later tick). */
-		next_tick += tick_ns * ((now - next_tick) / tick_ns + 1);
+		 * half does not shift every later tick); none when idle. */
+		if (sched_next_timer())
+			next_tick += tick_ns * ((now - next_tick) / tick_ns + 1);
+		else
+			next_tick = 0;
 	}
 	irq_bh_done(IRQ_TIMER);
 	if (kr) {

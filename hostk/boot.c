@@ -1,25 +1,31 @@
 /* Start-up.  Probes what hostk needs from the host (ptrace, seccomp's trace
  * action), vets the program, pins hostk to its CPU, and starts the first
- * guest: a child that waits until hostk has seized it, drops what a confined
- * guest must not have, loads the filter and execs the program, so the filter
- * and the tracer are in place before the program's first instruction. */
+ * guest: a child cloned into the guests' namespaces (ns.c) that waits until
+ * hostk has seized it and written its id maps, takes its identity and
+ * mounts, sets no_new_privs, loads the filter, hands hostk the filter's
+ * listener and execs the program, so the namespaces, the filter and the
+ * tracer are in place before the program's first instruction. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "boot.h"
+#include "ns.h"
 #include "filter.h"
 #include "irq.h"
 #include "kregion.h"
@@ -180,11 +186,42 @@ static void pin(const struct boot_opts *o)
 		warn("cannot pin to %d CPU(s): %s", o->cpus, strerror(errno));
 }
 
+/* The non-maskable path: SIGINT, SIGTERM, SIGHUP end hostk within a bounded
+ * time whatever the guests or the kernel loop do.  The handler kills pid 1,
+ * which takes its whole pid namespace with it (the host does that), and the
+ * loop then collects the ends and exits; in case it never comes round (a
+ * bug, a livelock), it also wakes the shutdown thread, which exits for it
+ * after SHUTDOWN_GRACE_MS.  Guests that are hostk's tracees die with it
+ * (PTRACE_O_EXITKILL); a pid 1 not seized yet finds its socket closed. */
+#define SHUTDOWN_GRACE_MS 2000
+static int shutdown_fd = -1;
+
 static void on_shutdown(int sig)
 {
+	uint64_t one = 1;
+
 	shutdown_sig = sig;
 	if (init_host_pid > 0)
-		kill(init_host_pid, SIGKILL);	/* the loop takes the rest down */
+		kill(init_host_pid, SIGKILL);
+	if (write(shutdown_fd, &one, sizeof one) < 0)
+		return;	/* nothing more an async-signal-safe handler can do */
+}
+
+static void *shutdown_thread(void *arg)
+{
+	uint64_t n;
+
+	(void)arg;
+	while (read(shutdown_fd, &n, sizeof n) != (ssize_t)sizeof n)
+		;
+	for (int waited = 0; waited < SHUTDOWN_GRACE_MS; waited += 50) {
+		if (init_host_pid > 0)
+			kill(init_host_pid, SIGKILL);	/* it may have started since */
+		poll(NULL, 0, 50);
+	}
+	if (gave_tty)
+		tcsetpgrp(STDIN_FILENO, getpgrp());
+	_exit(128 + shutdown_sig);
 }
 
 static const int hostk_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGTTOU, SIGTTIN, SIGPIPE };
@@ -192,6 +229,11 @@ static const int hostk_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGTTOU, SIGTTIN, 
 static void signals_setup(void)
 {
 	struct sigaction sa = { .sa_handler = on_shutdown };
+
+	/* The thread that reads it starts after the first guest's clone: a
+	 * raw clone3 in a process with threads would copy their locks. */
+	if ((shutdown_fd = eventfd(0, EFD_CLOEXEC)) < 0)
+		die_errno("eventfd");
 
 	sigfillset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++)
@@ -201,54 +243,116 @@ static void signals_setup(void)
 		sigaction(hostk_signals[i], &sa, NULL);
 }
 
-/* A confined guest may not trace or read the memory of other processes:
- * without CAP_SYS_PTRACE, the host's own checks keep it out of hostk (which
- * is not dumpable) and out of other users' processes. */
-static void drop_ptrace_cap(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
+/* What pid 1 tells hostk while it sets itself up: 0 and the gate's listener
+ * (SCM_RIGHTS), or the errno of the step that failed (then, later, only an
+ * exec's errno: the socket closes on a successful exec). */
+struct boot_msg {
+	int err;
+	char what[200];
+};
 
-	prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
-	if (syscall(SYS_capget, &hdr, data) == 0) {
-		data[0].effective &= ~(1u << CAP_SYS_PTRACE);
-		data[0].permitted &= ~(1u << CAP_SYS_PTRACE);
-		data[0].inheritable &= ~(1u << CAP_SYS_PTRACE);
-		syscall(SYS_capset, &hdr, data);
+static void report(int sock, int err, const char *what, int fd)
+{
+	struct boot_msg m = { .err = err };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &m, sizeof m };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	snprintf(m.what, sizeof m.what, "%s", what ? what : "");
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
 	}
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_PTRACE, 0, 0);
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		_exit(127);
 }
 
-static _Noreturn void guest_child(int go_fd, int err_fd, const char *path, char *const argv[])
+static _Noreturn void guest_child(int sock, const char *path, char *const argv[], bool init)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	const char *what = "setting no_new_privs";
 	sigset_t none;
 	char c;
-	int rc;
+	int rc, listener = -1;
 
 	for (size_t i = 0; i < NELEM(hostk_signals); i++)
 		sigaction(hostk_signals[i], &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	if (read(go_fd, &c, 1) != 1)	/* hostk died or could not seize us */
+	if (read(sock, &c, 1) != 1)	/* hostk wrote our id maps and seized us */
 		_exit(127);
-	close(go_fd);
-	drop_ptrace_cap();
-	/* pid 1 plays init: orphans are re-parented to it by the host itself,
-	 * so its wait() reaps them as init's does. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : filter_load();
-	if (rc < 0) {		/* negative: hostk's failure, not the program's */
-		if (write(err_fd, &rc, sizeof rc) < 0)
-			_exit(127);
-		_exit(127);
+	rc = ns_enter(&what);
+	if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		rc = -errno;
+	if (!rc && (listener = filter_load()) < 0) {
+		rc = listener;
+		what = "loading the seccomp filter";
 	}
-	execve(path, argv, environ);
-	rc = errno;
-	if (write(err_fd, &rc, sizeof rc) < 0)
+	report(sock, rc, rc ? what : NULL, rc ? -1 : listener);
+	if (rc)
 		_exit(127);
+	close(listener);
+	if (init)
+		ns_init();	/* returns in PROG's process */
+	execve(path, argv, environ);
+	report(sock, errno, "exec", -1);
 	_exit(127);
+}
+
+/* pid 1's report, while serving its ptrace stops (a signal at boot must not
+ * leave it stopped with hostk waiting here).  Returns the listener, or
+ * dies with the reason. */
+static int boot_handshake(int sock, pid_t pid)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct boot_msg m;
+	struct iovec iov = { &m, sizeof m };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd = -1, status;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		pid_t r;
+
+		if (poll(&pfd, 1, 20) > 0)
+			break;
+		r = waitpid(pid, &status, WNOHANG | __WALL);
+		if (r == pid && WIFSTOPPED(status))
+			ptrace(PTRACE_CONT, pid, 0, status >> 16 ? 0 : WSTOPSIG(status));
+		else if (r == pid && shutdown_sig)
+			exit(boot_finish(0));	/* killed because hostk was asked to stop */
+		else if (r == pid)
+			die("the first guest ended before its program started (%s %d)",
+			    WIFEXITED(status) ? "exit status" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (n != (ssize_t)sizeof m && shutdown_sig)
+		exit(boot_finish(0));
+	if (n != (ssize_t)sizeof m)
+		die("the first guest ended before its program started");
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	if (m.err) {
+		kill(pid, SIGKILL);
+		die("cannot confine the guest: %s: %s", m.what, strerror(-m.err));
+	}
+	if (fd < 0) {
+		kill(pid, SIGKILL);
+		die("cannot confine the guest: no seccomp listener came back");
+	}
+	return fd;
 }
 
 void boot(const struct boot_opts *o, const char *path, char *const argv[])
@@ -256,10 +360,13 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 			  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
 			  PTRACE_O_TRACEEXIT;
-	int go[2], err[2], rc;
+	const char *why;
+	int sp[2], rc;
 	pid_t pid;
 
 	probe();
+	if ((why = ns_configure(&o->ns)))
+		die_status(EXIT_USAGE, "%s", why);
 	if ((rc = filter_build()) < 0)
 		die("cannot build the seccomp filter: %s", strerror(-rc));
 	if ((rc = kregion_boot()) < 0)
@@ -267,19 +374,25 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		    rc == -ENOEXEC ? " (this host gives processes no vDSO)" : "");
 	pin(o);
 	signals_setup();
-	/* Orphaned guests come to hostk, not to some host process. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		die_errno("pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		die_errno("socketpair");
 	prog_path = path;
-	pid = fork();
+	pid = ns_clone();
 	if (pid < 0)
-		die_errno("fork");
-	if (pid == 0)
-		guest_child(go[0], err[1], path, argv);
-	close(go[0]);
-	close(err[1]);
-	exec_err_fd = err[0];
+		die("%s", ns_clone_failure((int)-pid));
+	if (pid == 0) {
+		close(sp[0]);
+		guest_child(sp[1], path, argv, o->ns.init);
+	}
+	init_host_pid = pid;
+	if (shutdown_sig)	/* asked to stop while it was being made */
+		kill(pid, SIGKILL);
+	if ((rc = start_thread(shutdown_thread, NULL))) {
+		kill(pid, SIGKILL);
+		die("cannot start the shutdown thread: %s", strerror(rc));
+	}
+	close(sp[1]);
+	exec_err_fd = sp[0];
 	setpgid(pid, pid);
 	/* Like a shell starting a foreground job: the guest's group gets the
 	 * terminal, so Ctrl-C and Ctrl-Z reach the guest, not hostk. */
@@ -296,11 +409,17 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	/* Nothing but hostk's tracer rights reaches into hostk.  Only now: a
 	 * child forked undumpable could not be seized without privilege. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if ((rc = ns_write_maps(pid)) < 0) {
+		kill(pid, SIGKILL);
+		die("cannot write the guests' id maps: %s (see --uid-map in hostk --help)", strerror(-rc));
+	}
+	if (write(sp[0], "g", 1) != 1)
+		die_errno("starting the guest");
+	kregion_set_listener(boot_handshake(sp[0], pid));
 	sched_init(o->cpus, o->quantum_ms);
-	sched_first(task_first(pid));
-	init_host_pid = pid;
+	sched_first(task_new(pid));
 	/* The machine's other parts: the interrupt controller (and its thread),
-	 * the timer, the test device.  Started after the fork, so the guest
+	 * the timer, the test device.  Started after the clone, so the guest
 	 * never inherits their threads' state. */
 	if ((rc = irq_boot()) < 0 || (rc = timer_boot(o->hz)) < 0 ||
 	    (rc = testdev_boot(o->pin && o->cpus == 1 ? sched_getcpu() : -1)) < 0) {
@@ -310,24 +429,19 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	kernel_loop_prepare();
 	irq_tracing = trace_fp != NULL;
 	timer_reprogram();
-	if (write(go[1], "g", 1) != 1)
-		die_errno("starting the guest");
-	close(go[1]);
 }
 
 int boot_finish(int status)
 {
-	int err = 0;
+	struct boot_msg m;
 
-	kregion_shutdown();
 	if (gave_tty)
 		tcsetpgrp(STDIN_FILENO, getpgrp());
 	if (shutdown_sig)
 		return 128 + shutdown_sig;
-	if (exec_err_fd >= 0 && read(exec_err_fd, &err, sizeof err) == (ssize_t)sizeof err) {
-		if (err < 0)
-			die("cannot confine the guest: %s", strerror(-err));
-		die_status(err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", prog_path, strerror(err));
-	}
+	if (exec_refused[0])
+		die_status(EXIT_NOEXEC, "%s: %s", prog_path, exec_refused);
+	if (exec_err_fd >= 0 && recv(exec_err_fd, &m, sizeof m, MSG_DONTWAIT) == (ssize_t)sizeof m && m.err > 0)
+		die_status(m.err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", prog_path, strerror(m.err));
 	return status;
 }

@@ -4,11 +4,14 @@
 
 #include <stdbool.h>
 
+#include "ns.h"
+
 struct boot_opts {
 	int cpus;		/* virtual CPUs, and host CPUs to share with the guests */
 	bool pin;		/* pin hostk and guests to them */
 	int hz;			/* timer interrupts per second */
 	int quantum_ms;		/* time slice */
+	struct ns_opts ns;	/* the guests' identity */
 };
 
 /* Looks PROG up in PATH like env(1) does and checks it can be executed; on

@@ -14,19 +14,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <termios.h>
 
 #include "filter.h"
+#include "../guest/include/hostk/hkcall.h"
 #include "kregion.h"
 #include "systab.h"
 #include "trap.h"
 #include "util.h"
-
-#ifndef F_SETOWN_EX
-#define F_SETOWN_EX 15
-#define F_GETOWN_EX 16
-#endif
 
 /* Check syscalls that trap only for some argument values.  Each rule traps
  * when all of its (at most two) comparisons hold; a syscall traps when any of
@@ -38,7 +35,6 @@ struct argrule {
 };
 
 #define CMD(n, a, v)	{ n, 1, { { a, SCMP_CMP_MASKED_EQ, 0xffffffffu, v } } }	/* 32-bit commands */
-#define NOT0(n, a)	{ n, 1, { { a, SCMP_CMP_NE, 0, 0 } } }			/* a pid other than "me" */
 #define GE(n, a, v)	{ n, 1, { { a, SCMP_CMP_GE, v, 0 } } }
 #define GT(n, a, v)	{ n, 1, { { a, SCMP_CMP_GT, v, 0 } } }
 #define FIXED_AND(n, a, op, v) \
@@ -46,25 +42,17 @@ struct argrule {
 
 /* The memory fence: a range can reach the kernel region only if it starts in
  * the top FENCE_REACH bytes below it, or is longer than that. */
-#define FENCE_REACH (16ul << 30)
 #define FENCE_LOW (HK_KREGION_ADDR - FENCE_REACH)
 #define RANGE(n)	GE(n, 0, FENCE_LOW), GT(n, 1, FENCE_REACH)
 
 static const struct argrule argrules[] = {
-	CMD(SYS_ioctl, 1, TIOCSPGRP), CMD(SYS_ioctl, 1, TIOCGPGRP), CMD(SYS_ioctl, 1, TIOCGSID),
-	CMD(SYS_ioctl, 1, FIOSETOWN), CMD(SYS_ioctl, 1, SIOCSPGRP), CMD(SYS_ioctl, 1, FIOGETOWN),
-	CMD(SYS_ioctl, 1, SIOCGPGRP),
-	CMD(SYS_fcntl, 1, F_SETOWN), CMD(SYS_fcntl, 1, F_GETOWN), CMD(SYS_fcntl, 1, F_SETOWN_EX),
-	CMD(SYS_fcntl, 1, F_GETOWN_EX),
+	/* Keystrokes into the terminal the guest shares with the host's shell. */
+	CMD(SYS_ioctl, 1, TIOCSTI), CMD(SYS_ioctl, 1, TIOCLINUX),
 	CMD(SYS_prctl, 0, PR_SET_SECCOMP),
-	NOT0(SYS_prlimit64, 0), NOT0(SYS_sched_getaffinity, 0), NOT0(SYS_sched_setaffinity, 0),
-	NOT0(SYS_sched_getparam, 0), NOT0(SYS_sched_setparam, 0), NOT0(SYS_sched_getscheduler, 0),
-	NOT0(SYS_sched_setscheduler, 0), NOT0(SYS_sched_getattr, 0), NOT0(SYS_sched_setattr, 0),
-	NOT0(SYS_sched_rr_get_interval, 0), NOT0(SYS_get_robust_list, 0),
 	FIXED_AND(SYS_mmap, 0, SCMP_CMP_GE, FENCE_LOW), FIXED_AND(SYS_mmap, 1, SCMP_CMP_GT, FENCE_REACH),
 	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),
 	RANGE(SYS_mremap), GT(SYS_mremap, 2, FENCE_REACH), GE(SYS_mremap, 4, FENCE_LOW),
-	NOT0(SYS_shmat, 1),
+	{ SYS_shmat, 1, { { 1, SCMP_CMP_NE, 0, 0 } } },	/* an address: it may be the region's */
 	/* futex: only the waits may block (the command is op's low 7 bits). */
 	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, FUTEX_WAIT } } },
 	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, FUTEX_WAIT_BITSET } } },
@@ -74,6 +62,7 @@ static const struct argrule argrules[] = {
 };
 
 static scmp_filter_ctx main_ctx, arg_ctx;
+uint64_t filter_cookie;
 
 /* x32 numbers: libseccomp sends them to the bad-arch action; an x32-only
  * context merged in makes them trap instead (hostk answers ENOSYS, as this
@@ -115,6 +104,12 @@ int filter_build(void)
 	    (rc = seccomp_attr_set(main_ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) ||
 	    (rc = seccomp_attr_set(arg_ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)))
 		return rc;
+	/* The gate's marker, a number only the native ABI has: before x32 joins. */
+	if (getrandom(&filter_cookie, sizeof filter_cookie, 0) != (ssize_t)sizeof filter_cookie)
+		return -errno;
+	if ((rc = seccomp_rule_add(main_ctx, SCMP_ACT_NOTIFY, HK_CALL_NR, 2, SCMP_A0(SCMP_CMP_EQ, HK_OP_GATE),
+				   SCMP_A1(SCMP_CMP_EQ, filter_cookie))))
+		return rc;
 	if ((rc = add_x32(&main_ctx, SCMP_ACT_TRACE(HK_SECCOMP_DATA))) || (rc = add_x32(&arg_ctx, SCMP_ACT_ALLOW)))
 		return rc;
 	for (long nr = 0; nr < NR_SYSCALLS; nr++)
@@ -137,7 +132,9 @@ int filter_load(void)
 	 * main filter would trap. */
 	int rc = seccomp_load(arg_ctx);
 
-	return rc ? rc : seccomp_load(main_ctx);
+	if (rc || (rc = seccomp_load(main_ctx)))
+		return rc;
+	return seccomp_notify_fd(main_ctx);
 }
 
 void filter_dump(FILE *fp)

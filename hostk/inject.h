@@ -11,5 +11,9 @@
  * exit report is left for the kernel loop).  The caller writes the registers
  * it wants the guest to resume with afterwards. */
 long inject_syscall(struct task *tk, const regs_t *regs, unsigned long insn, long nr, const unsigned long args[6]);
+/* The same, for the notification gate's marker syscall (filter.h): hostk
+ * answers it through listener by installing its descriptor fd in the guest
+ * (close-on-exec).  Returns the descriptor's number in the guest, or -errno. */
+long inject_fd(struct task *tk, const regs_t *regs, unsigned long insn, int listener, int fd);
 
 #endif

@@ -5,12 +5,14 @@
  *
  * Every exec gets it mapped read-only at HK_KREGION_ADDR, the top of the user
  * address space, by syscalls injected into the guest at the execve's exit
- * stop: open it, mmap it, close it.  The guest opens it through
- * /proc/HOLDER/fd/N, where the holder is a tiny dumpable child of hostk that
- * only keeps the descriptor: hostk itself stays undumpable, so nothing of a
- * guest's reaches into hostk.  If the initial stack sits at the very top
- * (address randomization off), it is moved down first and the pointers in
- * argv, envp and auxv are fixed.  Fork inherits the mapping. */
+ * stop.  The descriptor comes in through the notification gate (filter.h):
+ * hostk answers an injected marker syscall by installing its memfd in the
+ * guest, with no process of hostk's the guest could open it from; then
+ * mmap, close.  If the initial stack sits at the very top (address
+ * randomization off), it is moved down first and the pointers in argv,
+ * envp and auxv are fixed; any other mapping in the region's place (an ELF
+ * or interpreter linked there) makes the exec fail.  Fork inherits the
+ * mapping. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,12 +44,16 @@
 #include "util.h"
 
 #define PAGE 4096ul
+#ifndef SYS_mseal
+#define SYS_mseal 462	/* x86-64; newer than the headers Debian 12 ships */
+#endif
 #define STACK_GAP 0x10000ul	/* between a moved stack and the region */
 
 struct hk_kregion *kr;
 static int kr_fd = -1;
-static pid_t holder;
-static char holder_path[64];
+static int kr_ro_fd = -1;		/* read-only: what guests get */
+static bool have_mseal;			/* the host can seal mappings */
+static int listener = -1;		/* the notification gate's */
 static unsigned long vdso_syscall_off;	/* a syscall instruction in the vDSO */
 
 /* The vDSO is the same image in every 64-bit process of this host; find a
@@ -102,48 +108,20 @@ static void fill(void)
 	for (int s = 0; s < NR_SOFTIRQS; s++)
 		snprintf(kr->softirq_names[s], HK_NAME_LEN, "%s", softirq_names[s]);
 	kr->psw.intr_enabled = 1;
-}
-
-/* The holder: keeps the region's descriptor open where a guest may open it,
- * and dies with hostk. */
-static _Noreturn void hold(pid_t parent, int ready)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct none[2] = { { 0 } };
-	sigset_t all;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != parent)
-		_exit(0);
-	prctl(PR_SET_NAME, "hostk-kregion", 0, 0, 0);
-	/* Openable by guests: dumpable, and no capability a guest lacks (the
-	 * host lets a process into another's fds only if it holds all of the
-	 * other's capabilities). */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	syscall(SYS_capset, &hdr, none);
-	if (write(ready, "r", 1) != 1)	/* now guests may open it */
-		_exit(1);
-	syscall(SYS_close_range, 0, kr_fd - 1, 0);
-	syscall(SYS_close_range, kr_fd + 1, ~0u, 0);
-	sigfillset(&all);
-	sigdelset(&all, SIGKILL);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (;;)
-		pause();
+	kr->off_scratch = HK_KREGION_HEAD;
+	kr->scratch_slots = HK_SCRATCH_SLOTS;
+	kr->scratch_slot_size = HK_SCRATCH_SLOT;
 }
 
 int kregion_boot(void)
 {
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
-	pid_t self = getpid();
-	int ready[2];
-	bool ok;
+	char path[64];
 	void *p;
-	char c;
 
 	if (find_vdso_syscall() < 0)
 		return -ENOEXEC;
-	kr_fd = memfd_create("hostk-kregion", MFD_ALLOW_SEALING);
+	kr_fd = memfd_create("hostk-kregion", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (kr_fd < 0)
 		return -errno;
 	if (ftruncate(kr_fd, HK_KREGION_SIZE) < 0)
@@ -155,22 +133,56 @@ int kregion_boot(void)
 	fill();
 	if (fcntl(kr_fd, F_ADD_SEALS, seals) < 0)
 		return -errno;
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	/* A descriptor opened for reading only: a mapping made from it can
+	 * never be given write permission, whatever a guest asks of it. */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", kr_fd);
+	if ((kr_ro_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	holder = fork();
-	if (holder < 0)
-		return -errno;
-	if (holder == 0)
-		hold(self, ready[1]);
-	close(ready[1]);
-	/* Not before the holder is openable: a guest exec'd earlier would be
-	 * refused its region. */
-	ok = read(ready[0], &c, 1) == 1;
-	close(ready[0]);
-	if (!ok)
-		return -ECHILD;
-	snprintf(holder_path, sizeof holder_path, "/proc/%d/fd/%d", holder, kr_fd);
+	have_mseal = syscall(SYS_mseal, 0ul, 0ul, 0ul) == 0 || errno != ENOSYS;
+	if (!have_mseal)
+		warn("this kernel cannot seal mappings (mseal, Linux >= 6.10): the kernel region's fence "
+		     "rests on hostk's checks alone");
 	return 0;
+}
+
+void kregion_set_listener(int fd)
+{
+	listener = fd;
+}
+
+/* The scratch slots: a stack of free ones; a task holds at most one, for
+ * the syscall it is in (its exit stop or its end gives it back). */
+static uint16_t free_slots[HK_SCRATCH_SLOTS];
+static unsigned nfree = HK_SCRATCH_SLOTS;
+static bool slots_ready;
+
+unsigned long kregion_scratch(struct task *tk, const void *data, size_t len)
+{
+	unsigned slot;
+
+	if (!slots_ready) {
+		for (unsigned i = 0; i < HK_SCRATCH_SLOTS; i++)
+			free_slots[i] = (uint16_t)(HK_SCRATCH_SLOTS - 1 - i);
+		slots_ready = true;
+	}
+	if (len > HK_SCRATCH_SLOT)
+		return 0;
+	if (!tk->scratch) {
+		if (!nfree)
+			return 0;
+		tk->scratch = free_slots[--nfree] + 1;
+	}
+	slot = tk->scratch - 1;
+	memcpy((char *)kr + HK_KREGION_HEAD + (size_t)slot * HK_SCRATCH_SLOT, data, len);
+	return HK_KREGION_ADDR + HK_KREGION_HEAD + (unsigned long)slot * HK_SCRATCH_SLOT;
+}
+
+void kregion_scratch_put(struct task *tk)
+{
+	if (!tk->scratch)
+		return;
+	free_slots[nfree++] = (uint16_t)(tk->scratch - 1);
+	tk->scratch = 0;
 }
 
 void fence_report(const struct task *tk, const char *fmt, ...)
@@ -190,15 +202,6 @@ void fence_report(const struct task *tk, const char *fmt, ...)
 		warn("pid %d: %s", tk->proc ? tk->proc->vpid : 0, msg);
 }
 
-void kregion_shutdown(void)
-{
-	if (holder > 0) {
-		kill(holder, SIGKILL);
-		waitpid(holder, NULL, 0);
-		holder = 0;
-	}
-}
-
 /* Run a syscall in the freshly exec'd guest through its vDSO's syscall
  * instruction. */
 static long inject(struct task *tk, const regs_t *regs, unsigned long vdso, long nr, const unsigned long a[6])
@@ -209,24 +212,18 @@ static long inject(struct task *tk, const regs_t *regs, unsigned long vdso, long
 /* Where the vDSO is in this guest: AT_SYSINFO_EHDR from its auxv. */
 static unsigned long guest_vdso(pid_t tid)
 {
-	char path[64];
 	unsigned long av[2 * 64];
-	ssize_t n;
-	int fd;
+	ssize_t n = read_proc(tid, "auxv", av, sizeof av);
 
-	snprintf(path, sizeof path, "/proc/%d/auxv", tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, av, sizeof av);
-	close(fd);
 	for (ssize_t i = 0; i + 1 < n / (ssize_t)sizeof av[0]; i += 2)
 		if (av[i] == AT_SYSINFO_EHDR)
 			return av[i + 1];
 	return 0;
 }
 
-/* The guest's stack mapping, if it reaches into the region's place. */
-static bool stack_in_the_way(pid_t tid, unsigned long *start, unsigned long *end)
+/* What occupies the region's place in the guest, if anything: the first
+ * mapping there, its range, and whether it is the initial stack. */
+static bool occupant(pid_t tid, unsigned long *start, unsigned long *end, bool *stack, char *what, size_t len)
 {
 	char path[64], line[512];
 	bool found = false;
@@ -235,11 +232,17 @@ static bool stack_in_the_way(pid_t tid, unsigned long *start, unsigned long *end
 	snprintf(path, sizeof path, "/proc/%d/maps", tid);
 	if (!(fp = fopen(path, "re")))
 		return false;
-	while (fgets(line, sizeof line, fp))
-		if (sscanf(line, "%lx-%lx", start, end) == 2 && kregion_overlaps(*start, *end - *start)) {
-			found = strstr(line, "[stack]") != NULL;
-			break;
-		}
+	while (fgets(line, sizeof line, fp)) {
+		char name[256] = "";
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255[^\n]", start, end, name) < 2 ||
+		    !kregion_overlaps(*start, *end - *start))
+			continue;
+		*stack = !strcmp(name, "[stack]");
+		snprintf(what, len, "%s", name[0] ? name : "an anonymous mapping");
+		found = true;
+		break;
+	}
 	fclose(fp);
 	return found;
 }
@@ -252,16 +255,10 @@ static void tell_mm(struct task *tk, const regs_t *regs, unsigned long vdso, uns
 {
 	unsigned long f[64] = { 0 }, a[6] = { PR_SET_MM, PR_SET_MM_MAP, 0, sizeof(struct prctl_mm_map), 0, 0 };
 	struct prctl_mm_map map = { .exe_fd = (uint32_t)-1 };
-	char path[64], buf[1024], *p;
-	int fd, n = 0;
-	ssize_t len;
+	char buf[1024], *p;
+	int n = 0;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", tk->tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	len = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (len <= 0 || !(p = strrchr((buf[len] = 0, buf), ')')))
+	if (read_proc(tk->tid, "stat", buf, sizeof buf) <= 0 || !(p = strrchr(buf, ')')))
 		return;
 	/* After ") S ": f[k] is field k+4 of proc(5)'s list. */
 	for (p += 4; n < 60 && *p; n++)
@@ -321,46 +318,64 @@ static long move_stack(struct task *tk, regs_t *regs, unsigned long vdso, unsign
 	return 0;
 }
 
-void kregion_map(struct task *tk)
+int kregion_map(struct task *tk, char *why, size_t len)
 {
-	unsigned long vdso = guest_vdso(tk->tid), path, a[6] = { 0 }, start, end;
-	const char *why = "no vDSO";
+	unsigned long vdso = guest_vdso(tk->tid), a[6] = { 0 }, start, end;
+	char what[256];
 	regs_t regs, orig;
-	long fd, rc = -1, move_rc;
+	long fd = -EINTR, rc;
+	bool stack;
 
+	snprintf(why, len, "no vDSO");
 	if (!vdso || ptrace(PTRACE_GETREGS, tk->tid, 0, &regs) < 0)
-		goto fail;
+		return -ENOEXEC;
 	orig = regs;
-	/* The path goes on the stack, well below the red zone. */
-	path = (regs.rsp - 1024) & ~15ul;
-	why = "no room on the stack";
-	if (copy_to_guest(tk->tid, path, holder_path, strlen(holder_path) + 1) < 0)
-		goto fail;
-	a[0] = (unsigned long)AT_FDCWD;
-	a[1] = path;
-	a[2] = O_RDONLY | O_CLOEXEC;
-	fd = inject(tk, &regs, vdso, SYS_openat, a);
-	if (fd < 0) {
-		why = strerror((int)-fd);
+	if (occupant(tk->tid, &start, &end, &stack, what, sizeof what)) {
+		if (!stack) {
+			snprintf(why, len, "%s occupies the kernel region's address %#lx-%#lx", what,
+				 HK_KREGION_ADDR, HK_KREGION_TOP);
+			return -EEXIST;
+		}
+		if ((rc = move_stack(tk, &regs, vdso, start, end)) < 0) {
+			snprintf(why, len, "cannot move the stack out of the kernel region's way: %s",
+				 strerror((int)-rc));
+			goto restore;
+		}
+	}
+	/* A signal can cut the gate's wait short: it is held back, so the
+	 * next try goes through. */
+	for (int tries = 0; tries < 3 && fd == -EINTR; tries++)
+		fd = inject_fd(tk, &regs, vdso + vdso_syscall_off, listener, kr_ro_fd);
+	if ((rc = fd) < 0) {
+		snprintf(why, len, "its descriptor did not come through: %s", strerror((int)-fd));
 		goto restore;
 	}
-	if (stack_in_the_way(tk->tid, &start, &end) && (move_rc = move_stack(tk, &regs, vdso, start, end)) < 0)
-		warn("pid %d: cannot move the stack out of the kernel region's way: %s", tk->proc->vpid, strerror((int)-move_rc));
 	a[0] = HK_KREGION_ADDR;
 	a[1] = HK_KREGION_SIZE;
 	a[2] = PROT_READ;
 	a[3] = MAP_SHARED | MAP_FIXED_NOREPLACE;
 	a[4] = (unsigned long)fd;
-	a[5] = 0;
 	rc = inject(tk, &regs, vdso, SYS_mmap, a);
 	a[0] = (unsigned long)fd;
 	inject(tk, &regs, vdso, SYS_close, a);
-	why = rc < 0 ? strerror((int)-rc) : "mapped elsewhere";
+	if (rc != (long)HK_KREGION_ADDR) {
+		snprintf(why, len, "%s", rc < 0 ? strerror((int)-rc) : "mapped elsewhere");
+		rc = rc < 0 ? rc : -EFAULT;
+		goto restore;
+	}
+	/* Sealed (mseal, Linux 6.10): the host itself then refuses to unmap,
+	 * move, re-protect, replace or drop the mapping, in this process and
+	 * in every fork of it; hostk's own checks are the second layer. */
+	rc = 0;
+	if (have_mseal) {
+		a[0] = HK_KREGION_ADDR;
+		a[1] = HK_KREGION_SIZE;
+		a[2] = 0;
+		if ((rc = inject(tk, &regs, vdso, SYS_mseal, a)) < 0)
+			snprintf(why, len, "cannot seal its mapping: %s", strerror((int)-rc));
+	}
 restore:
 	orig.rsp = regs.rsp;
 	ptrace(PTRACE_SETREGS, tk->tid, 0, &orig);
-	if (rc == (long)HK_KREGION_ADDR)
-		return;
-fail:
-	warn("pid %d: the kernel region could not be mapped: %s", tk->proc ? tk->proc->vpid : 0, why);
+	return (int)rc;
 }

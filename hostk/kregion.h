@@ -4,6 +4,7 @@
 #define HOSTK_KREGION_SIDE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../guest/include/hostk/kregion.h"
 #include "irq.h"
@@ -15,14 +16,27 @@ extern struct hk_kregion *kr;
 
 /* Creates, fills and seals the region.  0 or -errno. */
 int kregion_boot(void);
-/* At an execve's exit stop: map the region into the new image. */
-void kregion_map(struct task *tk);
-/* hostk is leaving: let the region's holder go. */
-void kregion_shutdown(void);
+/* The notification gate's listener, through which guests get the region's
+ * descriptor (hostk's end, from the first guest's filter). */
+void kregion_set_listener(int fd);
+/* At an execve's exit stop: map the region into the new image.  0, or
+ * -errno with why saying what went wrong (EEXIST: the image occupies the
+ * region's place). */
+int kregion_map(struct task *tk, char *why, size_t len);
+
+/* A scratch slot for tk's syscall in flight, holding a copy of len bytes
+ * (at most HK_SCRATCH_SLOT) of data: returns its address in the guest, or 0
+ * when all are taken.  The slot is tk's until kregion_scratch_put(). */
+unsigned long kregion_scratch(struct task *tk, const void *data, size_t len);
+void kregion_scratch_put(struct task *tk);
 
 /* A guest went for the region: count it, trace it, and say so (the first
  * few times; a hostile guest must not flood the terminal). */
 void fence_report(const struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The memory syscalls trap only for ranges that start this close below the
+ * region, or are longer than this (the filter's rules, mem.c's checks). */
+#define FENCE_REACH (16ul << 30)
 
 /* Does [addr, addr+len) touch the region?  (len 0 counts as one byte; a
  * range that wraps touches everything.) */

@@ -31,6 +31,11 @@ static const char usage_text[] =
 	"  --quantum MS        time slice before a running task is preempted (default 10)\n"
 	"  --deny NAME[=ERR]   make syscall NAME fail with errno ERR (name or number; default EPERM)\n"
 	"  --kill NAME         kill any guest process that makes syscall NAME\n"
+	"  --init              a minimal init is pid 1 and runs PROG as pid 2 (signals forwarded)\n"
+	"  --uid-map IN:OUT[:N]  guest uids IN.. are host uids OUT.. (default for root: 0:1000000000:65536;\n"
+	"                      for others: their own uid only)\n"
+	"  --gid-map IN:OUT[:N]  the same for gids (default: as --uid-map)\n"
+	"  --host-root         root only, UNSAFE: guest root is host root (guest uids are host uids)\n"
 	"\n"
 	"hostk exits with the status of the guest's pid 1 (128+N if it died of signal N),\n"
 	"127 if PROG is not found, 126 if it cannot be run, 2 for bad usage.\n";
@@ -63,7 +68,8 @@ static FILE *open_out(const char *path)
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM };
+	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM, O_INIT, O_UIDMAP,
+	       O_GIDMAP, O_HOSTROOT };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -74,6 +80,10 @@ static int cmd_run(int argc, char **argv)
 		{ "kill", required_argument, 0, O_KILL },
 		{ "hz", required_argument, 0, O_HZ },
 		{ "quantum", required_argument, 0, O_QUANTUM },
+		{ "init", no_argument, 0, O_INIT },
+		{ "uid-map", required_argument, 0, O_UIDMAP },
+		{ "gid-map", required_argument, 0, O_GIDMAP },
+		{ "host-root", no_argument, 0, O_HOSTROOT },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -112,6 +122,10 @@ static int cmd_run(int argc, char **argv)
 			if (strchr(optarg, '=') || policy_set(optarg, D_KILL) < 0)
 				bad_usage("--kill: unknown syscall '%s'", optarg);
 			break;
+		case O_INIT: bo.ns.init = true; break;
+		case O_UIDMAP: bo.ns.uid_map = optarg; break;
+		case O_GIDMAP: bo.ns.gid_map = optarg; break;
+		case O_HOSTROOT: bo.ns.host_root = true; break;
 		case 'h': usage(0);
 		default: usage(EXIT_USAGE);
 		}

@@ -1,9 +1,14 @@
 /* The kernel loop.  hostk sleeps in waitpid() for any guest task; each report
  * is one of: a trap (seccomp stop) or its exit stop, a clone, exec or group
- * stop event, a signal about to be delivered, or a task that ended.  Clone
- * children are held until both their parent's event and their own first stop
- * have been seen, so that their ids are fixed before either runs. */
+ * stop event, a signal about to be delivered, or a task that ended.  A new
+ * task's first report is its own first stop (its parent's clone event may
+ * come before or after it, or never, if the parent dies first): it is
+ * registered then, from what the host says of it, and scheduled. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -26,63 +31,17 @@
 
 volatile sig_atomic_t shutdown_sig;
 volatile pid_t init_host_pid;
+char exec_refused[256];		/* why pid 1's first program could not run */
 
 static int init_status = -1;	/* pid 1's wait status once it ended */
-static bool killing;		/* pid 1 is gone: every other guest goes too */
+static int init_fault;		/* the exception that ended pid 1, if one did */
+static bool killing;		/* pid 1 is gone: the host takes the namespace down */
+static bool first_exec = true;
 
 static void kill_all_guests(void)
 {
 	for (struct task *t = tasks; t; t = t->next)
 		kill(t->tid, SIGKILL);
-}
-
-/* A child's first stop, once its parent's clone event linked it: give it its
- * guest tid, then let it and its parent run. */
-static void child_start(struct task *c)
-{
-	struct task *parent = c->held_parent;
-	pid_t vtid = c->vtid;
-
-	if (c->clone_flags & CLONE_CHILD_SETTID)
-		copy_to_guest(c->tid, c->child_tid_addr, &vtid, sizeof vtid);
-	if (trace_fp)
-		trace_event(c, "%s of %d", (c->clone_flags & CLONE_THREAD) ? "thread" : "process",
-			    parent ? parent->proc->vpid : 0);
-	sched_resume(c, 0);
-	if (parent) {
-		c->held_parent = NULL;
-		sched_resume(parent, 0);
-	}
-}
-
-static void on_clone(struct task *parent, int event)
-{
-	unsigned long msg = 0, flags = 0, *s = parent->sys.scratch;
-	struct task *c;
-
-	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) < 0)
-		return;
-	if (parent->sys.active)
-		flags = s[0];
-	else if (event == PTRACE_EVENT_VFORK)
-		flags = CLONE_VM | CLONE_VFORK;
-	c = task_of((pid_t)msg);
-	if (!c)
-		c = task_embryo((pid_t)msg);
-	task_link(c, parent, flags);
-	c->child_tid_addr = s[2];
-	if (flags & CLONE_PARENT_SETTID) {
-		pid_t vtid = c->vtid;
-
-		copy_to_guest(parent->tid, s[1], &vtid, sizeof vtid);
-	}
-	if (killing) {
-		kill(c->tid, SIGKILL);
-		return;
-	}
-	c->held_parent = parent;
-	if (c->started)
-		child_start(c);
 }
 
 static void on_exec(struct task *tk)
@@ -102,17 +61,55 @@ static void on_exec(struct task *tk)
 	sched_resume(tk, 0);
 }
 
-/* Signal ids name the sender or the child; the guest must see guest ids. */
+/* The execve's exit stop: the new image gets the kernel region, or does
+ * not run at all. */
+static void exec_done(struct task *tk)
+{
+	char why[256];
+	bool first = first_exec;	/* PROG's: pid 1's, or pid 2's under --init */
+
+	tk->map_kregion = false;
+	first_exec = false;
+	if (kregion_map(tk, why, sizeof why) == 0)
+		return;
+	trace_event(tk, "exec refused: %s", why);
+	if (first)
+		snprintf(exec_refused, sizeof exec_refused, "%s", why);
+	else
+		warn("pid %d killed: its new program has no kernel region: %s", tk->proc->vpid, why);
+	kill(tk->proc->pid, SIGKILL);
+}
+
+/* Does the task have a handler for sig?  (SigCgt in /proc/TID/status.) */
+static bool sig_caught(pid_t tid, int sig)
+{
+	char buf[2048], *p;
+
+	if (read_proc(tid, "status", buf, sizeof buf) <= 0)
+		return false;
+	p = strstr(buf, "SigCgt:");
+	return p && (strtoull(p + 7, NULL, 16) >> (sig - 1) & 1);
+}
+
+/* Signal ids are the guests' own already; hostk's business is exceptions
+ * and its own alarms. */
 static void on_signal(struct task *tk, int sig)
 {
 	siginfo_t si;
 
 	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0) {
-		bool changed = !exc_seen(tk, &si) && siginfo_to_guest(&si);
-
-		if (sig == SIGALRM)
-			changed |= itimer_signal(tk->proc, &si);
-		if (changed)
+		/* A fault pid 1 has no handler for kills an untraced init; a
+		 * traced one the host keeps alive, faulting for ever (it does
+		 * not clear an init's SIGNAL_UNKILLABLE under ptrace).  So hostk
+		 * ends it, and reports the fault as what it died of. */
+		if (exc_seen(tk, &si) && tk->proc == init_proc && !sig_caught(tk->tid, sig)) {
+			init_fault = sig;
+			trace_event(tk, "pid 1 killed by its exception (signal %d)", sig);
+			kill(tk->proc->pid, SIGKILL);
+			sched_resume(tk, 0);
+			return;
+		}
+		if (sig == SIGALRM && itimer_signal(tk->proc, &si))
 			ptrace(PTRACE_SETSIGINFO, tk->tid, 0, &si);
 	}
 	if (trace_fp)
@@ -120,30 +117,20 @@ static void on_signal(struct task *tk, int sig)
 	sched_resume(tk, sig);
 }
 
-static void on_exit(pid_t tid, int status)
+static void on_end(pid_t tid, int status)
 {
 	struct task *tk = task_of(tid);
-	struct proc *p;
 	bool was_init;
 
-	if (!tk) {
-		/* A zombie whose guest parent died unreaped: hostk just reaped it. */
-		if ((p = proc_by_pid(tid)) && p->exited)
-			proc_reaped(p);
-		return;
-	}
-	p = tk->proc;
-	was_init = p && p == init_proc && tid == p->pid;
+	if (!tk)
+		return;		/* never seen stopped: nothing of it to forget */
+	was_init = tk->proc == init_proc && tid == tk->proc->pid;
 	if (trace_fp)
 		trace_event(tk, WIFEXITED(status) ? "exit %d" : "killed by signal %d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	if (tk->held_parent)
-		sched_resume(tk->held_parent, 0);
-	for (struct task *t = tasks; t; t = t->next)
-		if (t->held_parent == tk)
-			t->held_parent = NULL;
 	sched_exit(tk);
 	testdev_forget(tk);
+	kregion_scratch_put(tk);
 	task_exit(tk);
 	if (was_init) {
 		init_status = status;
@@ -163,30 +150,30 @@ static void on_stop(pid_t tid, int status)
 	struct task *tk = task_of(tid);
 	int sig = WSTOPSIG(status), event = status >> 16;
 
-	if (!tk)
-		tk = task_embryo(tid);	/* its parent's clone event is still to come */
 	if (killing) {
-		/* Dying tasks still stop once more, at PTRACE_EVENT_EXIT: let
-		 * every stop go on into the kill. */
+		/* Dying tasks may still stop once more, at PTRACE_EVENT_EXIT:
+		 * let every stop go on into the kill. */
 		kill(tid, SIGKILL);
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return;
 	}
-	if (!tk->started) {
-		tk->started = true;
-		if (tk->linked)
-			child_start(tk);
-		return;
+	if (!tk) {
+		/* A new task.  Its first report is the stop ptrace gives every
+		 * auto-attached child; then it is ready to run once it has a CPU. */
+		tk = task_new(tid);
+		if (trace_fp)
+			trace_event(tk, "%s %d", tk->proc->pid == tid ? "new process, parent" : "new thread of",
+				    tk->proc->pid == tid ? (tk->proc->parent ? tk->proc->parent->vpid : 0) :
+				    tk->proc->vpid);
+		if (event == PTRACE_EVENT_STOP && !is_stop_signal(sig)) {
+			sched_resume(tk, 0);
+			return;
+		}
 	}
 	sched_stopped_for_hostk(tk);
 	switch (event) {
 	case PTRACE_EVENT_SECCOMP:
 		trap_seccomp(tk);
-		return;
-	case PTRACE_EVENT_FORK:
-	case PTRACE_EVENT_VFORK:
-	case PTRACE_EVENT_CLONE:
-		on_clone(tk, event);
 		return;
 	case PTRACE_EVENT_EXEC:
 		on_exec(tk);
@@ -210,15 +197,15 @@ static void on_stop(pid_t tid, int status)
 		return;
 	case 0:
 		if (sig == (SIGTRAP | 0x80)) {
-			if (tk->map_kregion) {
-				tk->map_kregion = false;
-				kregion_map(tk);
-			}
+			if (tk->map_kregion)
+				exec_done(tk);
 			trap_exit(tk);
-		} else
+		} else {
 			on_signal(tk, sig);
+		}
 		return;
 	default:
+		/* A clone, fork or vfork event: the child registers itself. */
 		sched_resume(tk, 0);
 		return;
 	}
@@ -280,21 +267,16 @@ int kernel_loop(void)
 		if (WIFSTOPPED(status))
 			on_stop((pid_t)tid, status);
 		else if (WIFEXITED(status) || WIFSIGNALED(status))
-			on_exit((pid_t)tid, status);
+			on_end((pid_t)tid, status);
 #ifndef NDEBUG
 		/* OS/161's rule: no trap returns with the level still raised. */
 		if (spl_current() != IPL_NONE)
 			die("interrupt priority level %d left raised after a trap", spl_current());
 #endif
-		/* hostk has children that are not guests (the region's holder):
-		 * done when pid 1 is gone and no guest is left to report. */
-		if (killing && !tasks) {
-			while (procs && waitpid(-1, &status, __WALL | WNOHANG) > 0)
-				;
-			break;
-		}
 	}
 	if (init_status < 0)
 		return 1;
+	if (init_fault)
+		return 128 + init_fault;
 	return WIFEXITED(init_status) ? WEXITSTATUS(init_status) : 128 + WTERMSIG(init_status);
 }

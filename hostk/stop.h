@@ -10,6 +10,9 @@
 extern volatile sig_atomic_t shutdown_sig;
 /* pid 1's host pid, for the shutdown handler (0 once it is gone). */
 extern volatile pid_t init_host_pid;
+/* Why pid 1's first program was refused (its image occupies the kernel
+ * region's place), or "". */
+extern char exec_refused[256];
 
 /* Runs until no guest is left.  Returns pid 1's status as a shell shows it
  * (exit code, or 128+N for death by signal N). */

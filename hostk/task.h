@@ -1,5 +1,6 @@
-/* Tasks and processes as hostk sees them: guest-visible pids and tids, the
- * host tids behind them, parents, children, process groups, sessions, zombies. */
+/* Tasks and processes as hostk sees them: the host tids ptrace reports,
+ * the guest ids their pid namespace gives them, and what hostk keeps per
+ * process (its alarm, its time, its children's time). */
 #ifndef HOSTK_TASK_H
 #define HOSTK_TASK_H
 
@@ -11,22 +12,28 @@
 #include "arch/x86_64.h"
 #include "ktimer.h"
 
-struct sysent;
+/* The times of a child that ended, kept until its parent reaps it (wait(2)
+ * adds them to the parent's children's times then, not before). */
+struct deadkid {
+	pid_t vpid;
+	uint64_t utime_ns, stime_ns;
+};
+#define NDEADKIDS 32	/* past that, one is counted at once */
 
 /* A process: one thread group. */
 struct proc {
-	pid_t pid, vpid;	/* host tgid, guest pid */
-	pid_t pgid, sid;	/* host ids; translated with pid_to_guest() */
-	struct proc *parent;	/* NULL for pid 1: its parent is outside */
+	pid_t pid, vpid;	/* host tgid; guest pid (its pid namespace's) */
+	struct proc *parent;	/* NULL for pid 1: its parent is hostk */
+	struct proc *kids, *sib_prev, *sib_next;	/* its children */
 	int nthreads;
-	bool exited;		/* a zombie: waiting for its guest parent to reap it */
-	bool reaped_by_hostk;	/* hostk is the host parent (pid 1, orphans) */
 	bool own_filter;	/* installed a seccomp filter of its own */
 	struct ktimer itimer;	/* ITIMER_REAL and alarm(), hostk's own */
 	uint64_t it_interval;	/* re-armed by this when its SIGALRM is taken */
 	uint64_t utime_ns, stime_ns;	/* of its threads that are gone */
 	uint64_t cutime_ns, cstime_ns;	/* of its reaped children, as wait(2) adds them */
-	struct proc *next;	/* all processes */
+	struct deadkid dead[NDEADKIDS];	/* ended children not reaped yet */
+	unsigned dead_next;		/* the next to count at once when all are taken */
+	struct proc *hnext;	/* hash chain by host tgid */
 };
 
 /* A syscall in flight between its trap and its exit stop. */
@@ -34,21 +41,16 @@ struct insys {
 	long nr;
 	unsigned long arg[6];	/* as the guest passed them */
 	uint64_t t0;		/* when it trapped */
-	unsigned long scratch[4];	/* for the handler: what to undo at exit */
 	bool regs_rewritten;
 	bool entry_traced;	/* the trace printed its arguments at entry */
 	bool active;
 };
 
 struct task {
-	pid_t tid, vtid;
+	pid_t tid, vtid;	/* host tid; guest tid */
 	struct proc *proc;
-	bool started;		/* its first stop was seen (or it was seized running) */
-	bool linked;		/* its parent's clone event was seen */
 	bool map_kregion;	/* exec'd: map the region at the execve's exit stop */
-	struct task *held_parent;	/* held at its clone event until this child starts */
-	unsigned long clone_flags;	/* the clone that created it, for the start fix-up */
-	unsigned long child_tid_addr;
+	unsigned scratch;	/* 1 + its scratch slot in the region, 0: none */
 	struct insys sys;
 
 	/* Scheduling (sched.c). */
@@ -69,47 +71,28 @@ struct task {
 	struct task *rq_next;	/* run queue */
 
 	struct task *hnext;	/* hash chain by host tid */
-	struct task *next;	/* all tasks */
+	struct task *next, *prev;	/* all tasks */
 };
 
-extern struct proc *procs;
 extern struct task *tasks;
-extern int ntasks;
+extern int ntasks, nprocs;
 extern struct proc *init_proc;	/* the guest's pid 1 */
 
 struct task *task_of(pid_t tid);
-struct task *task_by_vtid(pid_t vtid);
-struct proc *proc_by_vpid(pid_t vpid);
-struct proc *proc_by_pid(pid_t pid);
+struct proc *proc_of(pid_t pid);
 
-/* pid 1: the first guest, seized by boot. */
-struct task *task_first(pid_t pid);
-/* A task hostk has not heard of: a clone child whose first stop came first. */
-struct task *task_embryo(pid_t tid);
-/* Give an embryo its identity: a thread of parent's process or a new process. */
-void task_link(struct task *child, struct task *parent, unsigned long clone_flags);
+/* A task hostk has not seen before (pid 1, or a clone child at its first
+ * stop): what it is comes from the host (/proc/TID/status), so no parent
+ * has to be held until its clone event arrives. */
+struct task *task_new(pid_t tid);
 /* The task is gone from the host.  Returns true when its process ended too. */
 bool task_exit(struct task *t);
-/* The guest parent reaped this process (its wait returned it). */
-void proc_reaped(struct proc *p);
 /* An exec by a non-leader thread: it takes over the leader's tid. */
 void task_exec_takeover(struct task *leader, struct task *execer);
+/* The guest parent p reaped its child vpid (its wait returned it dead). */
+void proc_reaped(struct proc *p, pid_t vpid);
 
-/* pid translation.  0 stays 0; an id with no guest behind it is -1 for
- * pid_to_host and 0 for pid_to_guest (as Linux shows ids outside a namespace). */
-pid_t pid_to_host(pid_t vpid);
-pid_t pid_to_guest(pid_t hpid);
-bool pid_is_guest(pid_t hpid);
-
-/* hostk's accounting: a process's own time (live threads included), and the
- * time of its reaped children. */
+/* hostk's accounting: a process's own time (live threads included). */
 void proc_times(const struct proc *p, uint64_t *utime, uint64_t *stime);
-
-/* Rewrite the ids the host put in a siginfo; true if anything changed. */
-bool siginfo_to_guest(siginfo_t *si);
-
-/* Group and session changes, mirrored after the host made them. */
-void proc_set_pgid(struct proc *p, pid_t pgid);
-void proc_set_sid(struct proc *p);
 
 #endif

@@ -165,6 +165,7 @@ void trap_exit(struct task *tk)
 		return;
 	}
 	s->active = false;
+	kregion_scratch_put(tk);
 	if (ptrace(PTRACE_GETREGS, tk->tid, 0, &t.regs) < 0)
 		return;
 	memcpy(t.arg, s->arg, sizeof t.arg);

@@ -1,6 +1,7 @@
 /* Fatal errors and warnings.  Only main() paths die; everything a guest can
  * cause is answered with an errno for the guest instead. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -88,6 +89,23 @@ char *xstrdup(const char *s)
 	if (!p)
 		die_oom();
 	return p;
+}
+
+ssize_t read_proc(pid_t tid, const char *file, void *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/%s", tid, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	((char *)buf)[n > 0 ? n : 0] = 0;
+	return n;
 }
 
 int start_thread(void *(*fn)(void *), void *arg)

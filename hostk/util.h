@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -23,6 +24,10 @@ void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_oom(void);
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
+
+/* Read /proc/TID/FILE (a host task's) into buf, NUL-terminated: its length,
+ * or -errno.  A text file longer than size is cut. */
+ssize_t read_proc(pid_t tid, const char *file, void *buf, size_t size);
 
 /* Start a hostk thread with every signal blocked from its first instruction
  * (interrupts are for the kernel thread only).  0 or an errno. */

@@ -76,8 +76,10 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(HK_KREGION_SIZE % 4096, 0);
 	ck_assert_uint_eq(HK_KREGION_TOP % 4096, 0);
 	ck_assert_uint_eq(HK_KREGION_TOP, 0x7ffffffff000ul);
-	ck_assert_uint_eq(HK_KREGION_ADDR, 0x7fffffffb000ul);
-	ck_assert_uint_le(sizeof(struct hk_kregion) + HK_MAX_SYSCALLS, HK_KREGION_SIZE);
+	ck_assert_uint_eq(HK_KREGION_ADDR, 0x7ffffffbb000ul);
+	ck_assert_uint_le(sizeof(struct hk_kregion) + HK_MAX_SYSCALLS, HK_KREGION_HEAD);
+	ck_assert_uint_eq(HK_KREGION_HEAD % 4096, 0);	/* the scratch slots start on a page */
+	ck_assert_uint_eq(HK_KREGION_SIZE, HK_KREGION_HEAD + HK_SCRATCH_SLOTS * HK_SCRATCH_SLOT);
 	ck_assert_uint_le(sizeof(struct hk_kregion), 4096);	/* the fixed part is in the first page */
 	ck_assert_int_eq(memcmp(&(uint64_t){ HK_KREGION_MAGIC }, "ostkrrgn", 8), 0);
 
@@ -110,7 +112,10 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(OFF(softirq_count), 672 + HK_MAX_IRQS * 8);
 	ck_assert_uint_eq(OFF(context_switches), 864);
 	ck_assert_uint_eq(OFF(preemptions), 872);
-	ck_assert_uint_eq(sizeof(struct hk_kregion), 880);
+	ck_assert_uint_eq(OFF(off_scratch), 880);
+	ck_assert_uint_eq(OFF(scratch_slots), 884);
+	ck_assert_uint_eq(OFF(scratch_slot_size), 888);
+	ck_assert_uint_eq(sizeof(struct hk_kregion), 896);
 	ck_assert_uint_eq(OFF(jiffies) % 8, 0);
 	ck_assert_uint_eq(OFF(seq) % 4, 0);
 

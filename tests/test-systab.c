@@ -81,7 +81,8 @@ END_TEST
 
 START_TEST(test_spot)
 {
-	ck_assert_uint_eq(systab[__NR_getppid].disp, D_EMULATE);
+	ck_assert_uint_eq(systab[__NR_getppid].disp, D_FAST);	/* the pid namespace's answer */
+	ck_assert_uint_eq(systab[__NR_nanosleep].disp, D_CHECK);	/* sleeps in hostk's timer queue */
 	ck_assert_uint_eq(systab[__NR_getuid].disp, D_FAST);
 	ck_assert_uint_eq(systab[__NR_read].disp, D_CHECK);	/* may block: off CPU */
 	ck_assert(systab[__NR_read].flags & SY_BLOCK);
@@ -90,6 +91,36 @@ START_TEST(test_spot)
 	ck_assert_uint_eq(systab[__NR_mmap].nargs, 6);
 	ck_assert_str_eq(systab[__NR_newfstatat].name, "newfstatat");
 	ck_assert_str_eq(systab[__NR__sysctl].name, "_sysctl");
+}
+END_TEST
+
+/* No side doors: nothing on the fast path may open what the namespaces do
+ * not cover, reach past them, load code into the host kernel or change the
+ * host.  These must trap (to be refused or checked) whatever else changes. */
+START_TEST(test_side_doors)
+{
+	static const int must_trap[] = {
+		__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,	/* syscalls no filter sees */
+		__NR_mount, __NR_umount2, __NR_pivot_root, __NR_move_mount, __NR_open_tree, __NR_fsopen,
+		__NR_fsconfig, __NR_fsmount, __NR_fspick, __NR_mount_setattr,		/* mounts are hostk's */
+		__NR_setns, __NR_unshare, __NR_clone, __NR_clone3,			/* new namespaces, untraced */
+		__NR_init_module, __NR_finit_module, __NR_delete_module, __NR_kexec_load,
+		__NR_kexec_file_load, __NR_bpf,						/* code into the host kernel */
+		__NR_perf_event_open, __NR_process_madvise, __NR_seccomp, __NR_prctl,	/* checked */
+		__NR_open_by_handle_at, __NR_add_key, __NR_request_key, __NR_keyctl, __NR_syslog,
+		__NR_reboot, __NR_swapon, __NR_swapoff, __NR_acct, __NR_settimeofday, __NR_clock_settime,
+		__NR_adjtimex, __NR_clock_adjtime, __NR_iopl, __NR_ioperm, __NR_quotactl, __NR_vhangup,
+		__NR_lookup_dcookie, __NR_remap_file_pages,
+		__NR_mmap, __NR_mprotect, __NR_munmap, __NR_mremap, __NR_madvise, __NR_pkey_mprotect,
+		__NR_shmat, __NR_ioctl,							/* the fence, TIOCSTI */
+	};
+
+	for (size_t i = 0; i < sizeof must_trap / sizeof must_trap[0]; i++) {
+		const struct sysent *e = sysent_of(must_trap[i]);
+
+		ck_assert_ptr_nonnull(e);
+		ck_assert_msg(e->disp != D_FAST, "%s is on the fast path", e->name);
+	}
 }
 END_TEST
 
@@ -109,6 +140,7 @@ static Suite *systab_suite(void)
 	ADD_CASE(s, shape);
 	ADD_CASE(s, handlers);
 	ADD_CASE(s, spot);
+	ADD_CASE(s, side_doors);
 	ADD_CASE(s, bounds);
 	return s;
 }

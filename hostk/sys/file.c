@@ -1,29 +1,31 @@
-/* Opens, and the /proc fence.  A guest must not open the /proc entries of a
- * process that is not a guest (hostk's memory, another user program's
- * environment).  Paths can't be judged before the open (symlinks, "..", a
- * directory fd, a rename racing the check), so the check is made after it,
- * on what the descriptor really is; a forbidden one is closed again inside
- * the guest and the guest sees ENOENT, as if the process did not exist. */
-#include <errno.h>
+/* Opens.  Nothing to fence: the guests' /proc is a procfs of their own pid
+ * namespace, where no other process exists, and the kernel region's memfd
+ * cannot be reopened (map_files needs a capability of the host's).  What is
+ * left is scheduling: an open that may wait gives up its CPU.  The path is
+ * read only for that hint, so a sibling changing it harms nothing. */
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include "../inject.h"
-#include "../kregion.h"
-#include "../trace.h"
 #include "../trap.h"
 #include "../uaccess.h"
 #include "sys.h"
 
-/* Opening a FIFO waits for the other end; a device may wait too.  Such an
- * open gives up its CPU (two ends that took turns on one CPU would never
- * meet).  Only regular files and directories open at once. */
+/* Opening a FIFO waits for the other end; a device may wait too (a modem
+ * line for its carrier, a driver for its hardware).  Such an open gives up
+ * its CPU: two ends that took turns on one CPU would never meet.  Files,
+ * directories and the devices that never wait (memory devices: null, zero,
+ * random...; terminals and pseudo-terminals) open at once. */
+static bool dev_may_block(dev_t rdev)
+{
+	unsigned maj = major(rdev);
+
+	return maj != 1 && maj != 4 && maj != 5 && !(maj >= 136 && maj <= 143);
+}
+
 static bool open_may_block(struct trap *t)
 {
 	bool at = t->nr == SYS_openat || t->nr == SYS_openat2;
@@ -36,62 +38,19 @@ static bool open_may_block(struct trap *t)
 	if ((flags & (O_NONBLOCK | O_PATH)) ||
 	    strncpy_from_guest(t->task->tid, path, t->arg[at ? 1 : 0], sizeof path) <= 0)
 		return false;
+	/* As the guest resolves it, in its own mount namespace. */
 	if (path[0] == '/')
-		snprintf(where, sizeof where, "%s", path);
+		snprintf(where, sizeof where, "/proc/%d/root%s", t->task->tid, path);
 	else if (dirfd == AT_FDCWD)
 		snprintf(where, sizeof where, "/proc/%d/cwd/%s", t->task->tid, path);
 	else
 		snprintf(where, sizeof where, "/proc/%d/fd/%d/%s", t->task->tid, dirfd, path);
-	return stat(where, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+	return stat(where, &st) == 0 && (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && dev_may_block(st.st_rdev)));
 }
 
 enum trap_action sys_open(struct trap *t)
 {
 	if (open_may_block(t))
 		t->wait = WAIT_BLOCK;
-	return TRAP_RUN_EXIT;
-}
-
-/* "/proc/N" or "/proc/N/..." with N not a guest. */
-static bool foreign_proc_path(const char *path)
-{
-	char *end;
-	long pid;
-
-	if (strncmp(path, "/proc/", 6) != 0 || path[6] < '1' || path[6] > '9')
-		return false;
-	pid = strtol(path + 6, &end, 10);
-	if (*end != '/' && *end != 0)
-		return false;
-	return !pid_is_guest((pid_t)pid);
-}
-
-void sys_open_exit(struct trap *t)
-{
-	char link[64], path[4096];
-	unsigned long args[6] = { 0 };
-	ssize_t n;
-	long err;
-
-	if (t->ret < 0)
-		return;
-	snprintf(link, sizeof link, "/proc/%d/fd/%ld", t->task->tid, t->ret);
-	n = readlink(link, path, sizeof path - 1);
-	if (n <= 0)
-		return;
-	path[n] = 0;
-	/* The kernel region's memfd, reopened through /proc/self/map_files:
-	 * its seals hold, but a guest has no business holding it. */
-	if (!strncmp(path, "/memfd:hostk-kregion", 20)) {
-		fence_report(t->task, "open of the kernel region's memfd refused");
-		err = -EACCES;
-	} else if (foreign_proc_path(path)) {
-		trace_event(t->task, "fence: open of %s refused", path);
-		err = -ENOENT;
-	} else {
-		return;
-	}
-	args[0] = (unsigned long)t->ret;
-	inject_syscall(t->task, &t->regs, reg_ip(&t->regs) - SYSCALL_INSN_LEN, SYS_close, args);
-	t->ret = err;
+	return TRAP_RUN;
 }

@@ -1,5 +1,5 @@
-/* The memory fence: no guest may unmap, remap, re-protect, replace or drop
- * the kernel region.  The filter traps the memory syscalls only when their
+/* The memory fence: no guest may unmap, remap, re-protect, replace, guard or
+ * drop the kernel region.  The filter traps the memory syscalls only when their
  * range could reach the top of the address space; here the exact overlap is
  * checked, and anything that touches the region is refused (EPERM) and
  * reported.  Writes need no check: the mapping is read-only and its memfd is
@@ -14,18 +14,21 @@
 #include "../trap.h"
 #include "sys.h"
 
-/* Advice that would drop the region's pages or keep it from a child. */
-static bool drops(int advice)
+/* Advice that may touch the region: the kinds that only hint (its pages
+ * stay what they are, in every process that maps it).  Everything else
+ * (dropping pages, guards, fork behaviour, and advice yet to be invented)
+ * is refused. */
+static bool harmless(int advice)
 {
 	switch (advice) {
-	case MADV_DONTNEED:
-	case MADV_FREE:
-	case MADV_REMOVE:
-	case MADV_DONTFORK:
-	case MADV_WIPEONFORK:
-#ifdef MADV_DONTNEED_LOCKED
-	case MADV_DONTNEED_LOCKED:
-#endif
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+	case MADV_DONTDUMP:
+	case MADV_DODUMP:
 		return true;
 	default:
 		return false;
@@ -35,7 +38,6 @@ static bool drops(int advice)
 static bool touches(struct trap *t)
 {
 	const unsigned long *a = t->arg;
-	struct shmid_ds ds;
 
 	switch (t->nr) {
 	case SYS_mmap:
@@ -45,12 +47,16 @@ static bool touches(struct trap *t)
 	case SYS_pkey_mprotect:
 		return kregion_overlaps(a[0], a[1]);
 	case SYS_madvise:
-		return drops((int)a[2]) && kregion_overlaps(a[0], a[1]);
+		return !harmless((int)a[2]) && kregion_overlaps(a[0], a[1]);
 	case SYS_mremap:
 		return kregion_overlaps(a[0], a[1]) || kregion_overlaps(a[0], a[2]) ||
 		       ((a[3] & MREMAP_FIXED) && kregion_overlaps(a[4], a[2]));
-	case SYS_shmat:		/* SHM_REMAP replaces what is there */
-		return a[1] && shmctl((int)a[0], IPC_STAT, &ds) == 0 && kregion_overlaps(a[1], ds.shm_segsz);
+	case SYS_shmat:
+		/* Only SHM_REMAP replaces what is there.  The segment's size is
+		 * in the guests' IPC namespace, not hostk's: any remap starting
+		 * within reach of the region is refused (one from further away
+		 * is the host's to refuse: the mapping is sealed). */
+		return (a[2] & SHM_REMAP) && a[1] >= HK_KREGION_ADDR - FENCE_REACH && a[1] < HK_KREGION_TOP;
 	default:
 		return false;
 	}

@@ -144,7 +144,8 @@ static void alarm_fire(struct ktimer *kt)
 
 bool itimer_signal(struct proc *p, siginfo_t *si)
 {
-	bool ours = si->si_code == SI_QUEUE && si->si_pid == getpid() && si->si_value.sival_int == ALARM_MARK;
+	/* From hostk, outside the guests' pid namespace: the host zeroes si_pid. */
+	bool ours = si->si_code == SI_QUEUE && si->si_pid == 0 && si->si_value.sival_int == ALARM_MARK;
 	uint64_t now = now_ns(), iv = p->it_interval, when = p->itimer.when;
 
 	if (iv && !p->itimer.armed && when) {

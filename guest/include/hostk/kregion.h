@@ -13,8 +13,12 @@
 #include <stdint.h>
 
 #define HK_KREGION_MAGIC	0x6e6772726b74736full	/* "ostkrrgn" */
-#define HK_KREGION_VERSION	1
-#define HK_KREGION_SIZE		0x4000ul		/* 16 KiB */
+#define HK_KREGION_VERSION	2
+/* The header and the trap table's dispositions, then the scratch slots. */
+#define HK_KREGION_HEAD		0x4000ul		/* 16 KiB */
+#define HK_SCRATCH_SLOTS	1024
+#define HK_SCRATCH_SLOT		256			/* bytes */
+#define HK_KREGION_SIZE		(HK_KREGION_HEAD + HK_SCRATCH_SLOTS * HK_SCRATCH_SLOT)
 /* The top of the 47-bit user address space, less the region. */
 #define HK_KREGION_TOP		0x7ffffffff000ul
 #define HK_KREGION_ADDR		(HK_KREGION_TOP - HK_KREGION_SIZE)
@@ -68,6 +72,15 @@ struct hk_kregion {
 	uint64_t softirq_count[HK_MAX_SOFTIRQS];	/* bottom halves run */
 	uint64_t context_switches;
 	uint64_t preemptions;
+
+	/* Fixed at boot (version 2).  The scratch slots: where hostk puts its
+	 * own copy of a syscall argument it checked, for the host to read
+	 * instead of the guest's (which a sibling thread could change after
+	 * the check).  Guests may read them; nothing of theirs can write. */
+	uint32_t off_scratch;
+	uint32_t scratch_slots;
+	uint32_t scratch_slot_size;
+	uint32_t pad1;
 };
 
 _Static_assert(offsetof(struct hk_kregion, magic) == 0, "kregion ABI");
@@ -77,7 +90,8 @@ _Static_assert(offsetof(struct hk_kregion, seq) == 592, "kregion ABI");
 _Static_assert(offsetof(struct hk_kregion, jiffies) == 608, "kregion ABI");
 _Static_assert(offsetof(struct hk_kregion, psw) == 640, "kregion ABI");
 _Static_assert(offsetof(struct hk_kregion, irq_count) == 672, "kregion ABI");
-_Static_assert(sizeof(struct hk_kregion) == 880, "kregion ABI");
-_Static_assert(sizeof(struct hk_kregion) + HK_MAX_SYSCALLS <= HK_KREGION_SIZE, "kregion fits");
+_Static_assert(offsetof(struct hk_kregion, off_scratch) == 880, "kregion ABI");
+_Static_assert(sizeof(struct hk_kregion) == 896, "kregion ABI");
+_Static_assert(sizeof(struct hk_kregion) + HK_MAX_SYSCALLS <= HK_KREGION_HEAD, "kregion fits");
 
 #endif
