@@ -1,5 +1,6 @@
-/* The command line: run, syscalls, bench, version.  Only this file and
- * boot.c print and exit on errors; everything below them returns errors. */
+/* The command line: run, syscalls, bench, trace-host, version.  Only this
+ * file and boot.c print and exit on errors; everything below them returns
+ * errors. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,15 @@
 #include "trace.h"
 #include "util.h"
 #include "../tools/bench.h"
+#include "../tools/trace-host.h"
 
 static const char usage_text[] =
 	"Usage: hostk run [OPTIONS] [--] PROG [ARGS...]   run PROG as the first guest (pid 1)\n"
 	"       hostk syscalls [--json] [--filter]        print the trap table (or the seccomp filter)\n"
 	"       hostk bench [--json] [--smoke] [-n N]      measure trap costs against native and strace\n"
 	"       hostk bench irq [--json] [--smoke]         measure interrupt latency, the tick, an idle hostk\n"
+	"       hostk trace-host [--json] [--hist] [RUN OPTIONS] -- PROG [ARGS...]\n"
+	"                                                 split each trap's time into phases (BPF; needs root)\n"
 	"       hostk version | --version | --help\n"
 	"\n"
 	"Run options:\n"
@@ -196,6 +200,8 @@ int main(int argc, char **argv)
 		return cmd_syscalls(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "trace-host"))
+		return cmd_trace_host(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("hostk %s\n", HOSTK_VERSION);
 		return 0;

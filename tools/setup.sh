@@ -19,6 +19,11 @@ HK_PACKAGES=(
 	"toybox:toybox"
 	"perl:perl"
 	"python3:/usr/bin/python3"
+	# hostk trace-host (BPF): without them hostk builds without it
+	"libbpf-dev:/usr/include/bpf/libbpf.h"
+	"libelf-dev:/usr/include/libelf.h"
+	"clang:clang"
+	"bpftool:/usr/sbin/bpftool"
 )
 
 hk_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
