@@ -19,6 +19,7 @@ HK_PACKAGES=(
 	"toybox:toybox"
 	"perl:perl"
 	"python3:/usr/bin/python3"
+	"sqlite3:sqlite3"
 )
 
 hk_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

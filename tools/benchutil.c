@@ -1,0 +1,185 @@
+/* What the benches share: starting a pinned child and collecting what it
+ * printed, PATH lookup, order statistics over the figures of many runs, and
+ * JSON strings.  Called from bench.c and workloads.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+bool find_in_path(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH"), *colon;
+
+	for (const char *p = path ? path : "/usr/bin:/bin";; p = colon + 1) {
+		colon = strchrnul(p, ':');
+		if ((size_t)snprintf(out, size, "%.*s/%s", (int)(colon - p), colon > p ? p : ".", name) < size &&
+		    access(out, X_OK) == 0)
+			return true;
+		if (!*colon)
+			return false;
+	}
+}
+
+int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof set, &set);
+}
+
+int own_seccomp_filters(void)
+{
+	char line[128];
+	int n = 0;
+	FILE *fp = fopen("/proc/self/status", "re");
+
+	while (fp && fgets(line, sizeof line, fp))
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	return n;
+}
+
+/* In the child: its stdio, its CPU, then its work.  Never returns. */
+static _Noreturn void child(const struct spawn *sp, int outfd)
+{
+	int in = open(sp->in ? sp->in : "/dev/null", O_RDONLY | O_CLOEXEC);
+	int out = outfd >= 0 ? outfd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0) {
+		fprintf(stderr, "hostk: bench: %s: %s\n", sp->in ? sp->in : "/dev/null", strerror(errno));
+		_exit(127);
+	}
+	if (pin_cpu(sp->cpu) < 0) {
+		fprintf(stderr, "hostk: bench: cannot pin to CPU %d: %s\n", sp->cpu, strerror(errno));
+		_exit(127);
+	}
+	if (sp->fn) {
+		fflush(stdout);
+		int rc = sp->fn(sp->argv, sp->arg);
+		fflush(NULL);
+		_exit(rc);
+	}
+	execv(sp->argv[0], sp->argv);
+	fprintf(stderr, "hostk: bench: cannot execute %s: %s\n", sp->argv[0], strerror(errno));
+	_exit(127);
+}
+
+int spawn_wait(const struct spawn *sp, char **out)
+{
+	int fds[2] = { -1, -1 }, status;
+	size_t got = 0, cap = 4096;
+	char *buf = NULL;
+	pid_t pid;
+	ssize_t k;
+
+	fflush(NULL);
+	if (out && (pipe2(fds, O_CLOEXEC) < 0 || !(buf = malloc(cap))))
+		return -1;
+	if ((pid = fork()) < 0) {
+		free(buf);
+		return -1;
+	}
+	if (pid == 0)
+		child(sp, fds[1]);
+	if (out) {
+		close(fds[1]);
+		for (;;) {
+			if (got + 1 >= cap) {
+				char *more = realloc(buf, cap *= 2);
+
+				if (!more)
+					break;
+				buf = more;
+			}
+			if ((k = read(fds[0], buf + got, cap - got - 1)) == 0)
+				break;
+			if (k < 0 && errno != EINTR)
+				break;
+			if (k > 0)
+				got += (size_t)k;
+		}
+		buf[got] = '\0';
+		close(fds[0]);
+		*out = buf;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+const char *status_text(int status, char *buf, size_t size)
+{
+	if (status < 0)
+		snprintf(buf, size, "could not start: %s", strerror(errno));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+	return buf;
+}
+
+void samples_add(struct samples *s, double x)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		double *v = realloc(s->v, cap * sizeof *v);
+
+		if (!v) {
+			fputs("hostk: bench: out of memory\n", stderr);
+			exit(1);
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentiles: p99 is a figure that was measured, never an
+ * interpolation between two. */
+struct stat3 stat_of(struct samples *s)
+{
+	struct stat3 r = { .n = s->n };
+	size_t n = s->n;
+
+	if (!n)
+		return r;
+	qsort(s->v, n, sizeof *s->v, cmp_double);
+	r.min = s->v[0];
+	r.max = s->v[n - 1];
+	r.median = n % 2 ? s->v[n / 2] : (s->v[n / 2 - 1] + s->v[n / 2]) / 2;
+	r.p99 = s->v[(99 * n + 99) / 100 - 1];
+	return r;
+}
+
+void json_str(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(fp, "\\u%04x", *s);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}

@@ -1,0 +1,97 @@
+/* The peers `hostk bench --peers` runs the same programs under: other ways of
+ * intercepting a program's syscalls, where they are installed.  Nothing is
+ * ever downloaded: a peer that is missing is reported as "not installed".
+ * Called from bench.c (the null-syscall loop) and workloads.c. */
+#include <string.h>
+
+#include "bench.h"
+
+const char *const peer_keys[NR_PEERS] = {
+	[PEER_STRACE] = "strace", [PEER_PROOT] = "proot", [PEER_RUNSC] = "runsc", [PEER_UML] = "uml",
+};
+const char *const peer_labels[NR_PEERS] = {
+	[PEER_STRACE] = "strace -f", [PEER_PROOT] = "proot", [PEER_RUNSC] = "runsc --platform=ptrace",
+	[PEER_UML] = "User-Mode Linux",
+};
+
+/* The program each is, and how to say it is missing. */
+static const struct {
+	const char *bin, *alt, *missing;
+} peer_bins[NR_PEERS] = {
+	[PEER_STRACE] = { "strace", NULL, "not installed (Debian package strace)" },
+	[PEER_PROOT] = { "proot", NULL, "not installed (Debian package proot)" },
+	[PEER_RUNSC] = { "runsc", NULL, "not installed (gVisor is not packaged by Debian)" },
+	[PEER_UML] = { "linux.uml", "linux", "not installed (Debian package user-mode-linux)" },
+};
+
+void peers_find(struct peer_found found[NR_PEERS])
+{
+	for (int p = 0; p < NR_PEERS; p++) {
+		struct peer_found *f = &found[p];
+
+		f->missing = NULL;
+		if (!find_in_path(peer_bins[p].bin, f->path, sizeof f->path) &&
+		    !(peer_bins[p].alt && find_in_path(peer_bins[p].alt, f->path, sizeof f->path)))
+			f->missing = peer_bins[p].missing;
+	}
+}
+
+/* User-Mode Linux boots with the host's / as its root (hostfs) and prog as
+ * its init, on its console (our stdout); hk-loop powers it off at the end.
+ * The kernel passes init the words of its command line, so prog can have no
+ * options, and a second host CPU means nothing to a guest that UML itself
+ * schedules. */
+static char **uml_argv(const char *uml, char *const prog[], bool cross, char **out, size_t max, char *buf,
+		       size_t bufsize, const char **why)
+{
+	size_t n = 0;
+
+	if (cross) {
+		*why = "not applicable: UML schedules its guest's processes itself, on the CPU UML runs on";
+		return NULL;
+	}
+	if (!prog[0] || strchr(prog[0], ' ') || (size_t)snprintf(buf, bufsize, "init=%s", prog[0]) >= bufsize) {
+		*why = "the program's path does not fit UML's command line";
+		return NULL;
+	}
+	static const char *const fixed[] = { "mem=128M", "rootfstype=hostfs", "rootflags=/", "rw", "quiet",
+					     "con=null", "con0=fd:0,fd:1", NULL };
+	out[n++] = (char *)uml;
+	for (int i = 0; fixed[i]; i++)
+		out[n++] = (char *)fixed[i];
+	out[n++] = buf;
+	for (int i = 1; prog[i] && n + 1 < max; i++) {
+		if (prog[i][0] == '-' || strchr(prog[i], '=')) {
+			*why = "UML passes its init no options";
+			return NULL;
+		}
+		out[n++] = prog[i];
+	}
+	out[n] = NULL;
+	return out;
+}
+
+char **peer_argv(enum peer p, const struct peer_found *f, char *const prog[], bool cross, char **out, size_t max,
+		 char *buf, size_t bufsize, const char **why)
+{
+	static const char *const prefix[NR_PEERS][8] = {
+		[PEER_STRACE] = { "-f", "-qq", "-o", "/dev/null", NULL },
+		[PEER_PROOT] = { NULL },
+		[PEER_RUNSC] = { "--platform=ptrace", "--network=none", "do", NULL },
+	};
+	size_t n = 0;
+
+	if (f->missing) {
+		*why = f->missing;
+		return NULL;
+	}
+	if (p == PEER_UML)
+		return uml_argv(f->path, prog, cross, out, max, buf, bufsize, why);
+	out[n++] = (char *)f->path;
+	for (int i = 0; prefix[p][i]; i++)
+		out[n++] = (char *)prefix[p][i];
+	for (int i = 0; prog[i] && n + 1 < max; i++)
+		out[n++] = prog[i];
+	out[n] = NULL;
+	return out;
+}
