@@ -5,8 +5,9 @@
  * in-process gates are hk-loop's own (--sigsys, --sud), hostk is `hostk run`,
  * and --peers adds other tools (peers.c).  The seccomp floor (getuid under
  * an allow-all filter) splits hostk's fast path into the host's seccomp
- * entry and hostk's own share.  Runs go round-robin over the mechanisms, so
- * that a slow drift of the machine hits all alike.  `hostk bench irq` is
+ * entry and hostk's own share.  Many short runs (15 of 1000 calls by
+ * default) go round-robin over the mechanisms, so that the machine's shifts
+ * of speed from run to run (a shared VM's) hit all alike.  `hostk bench irq` is
  * irqbench.c, `hostk bench workloads` workloads.c.  Called from main.c. */
 #include <errno.h>
 #include <limits.h>
@@ -92,6 +93,7 @@ struct setup {
 	bool peers_on;
 	long n, k;		/* calls per repetition, calls per batch */
 	int reps, cpu[NR_CMODES];	/* the tracer's CPU is cpu[SAME] */
+	double load;		/* the 1-minute load average at the start: how busy the machine was */
 	struct cell cell[NR_MECHS][NR_CMODES];
 };
 
@@ -351,6 +353,7 @@ static void print_table(const struct setup *s)
 	       s->cpu[SAME]);
 	if (s->cpu[CROSS] >= 0)
 		printf(" or CPU %d (cross CPU)", s->cpu[CROSS]);
+	printf("; load average %.2f at the start", s->load);
 	printf("\n\n%-40s  %-36s %s\n%-40s", "", "------------ same CPU -------------",
 	       "------------ cross CPU ------------", "mechanism");
 	for (int c = 0; c < NR_CMODES; c++)
@@ -409,8 +412,8 @@ static void print_json(const struct setup *s)
 		printf("%d", s->cpu[CROSS]);
 	else
 		printf("null");
-	printf("},\"own_seccomp_filters\":%d,\"peers\":%s,\"mechanisms\":[", own_seccomp_filters(),
-	       s->peers_on ? "true" : "false");
+	printf("},\"loadavg\":%.2f,\"own_seccomp_filters\":%d,\"peers\":%s,\"mechanisms\":[", s->load,
+	       own_seccomp_filters(), s->peers_on ? "true" : "false");
 	for (int m = 0; m < NR_MECHS; m++) {
 		const struct mech *me = &mechs[m];
 
@@ -440,7 +443,7 @@ static void write_svg(const struct setup *s, const char *path)
 	struct svg_chart ch = {
 		.title = "The null syscall (getppid) under each interception mechanism",
 		.axis = "time per call, log scale (bar: median; whisker: min .. p99)",
-		.nseries = NR_CMODES, .rows = rows,
+		.whisker = "min .. p99", .nseries = NR_CMODES, .rows = rows,
 		.series_key = { cmode_keys[SAME], cmode_keys[CROSS] },
 		.series_label = { "tracer and guest on one CPU", "on two CPUs" },
 	};
@@ -482,7 +485,7 @@ static long number(const char *opt, const char *arg, long lo, long hi)
 
 int cmd_bench(int argc, char **argv)
 {
-	static struct setup s = { .reps = 5, .n = 4000, .k = 20 };
+	static struct setup s = { .reps = 15, .n = 1000, .k = 20 };
 	bool json = false, smoke = false;
 	const char *svg = NULL;
 	long n = 0, reps = 0;
@@ -526,6 +529,7 @@ int cmd_bench(int argc, char **argv)
 	find_programs(&s);
 	choose_cpus(&s);
 	probe(&s);
+	getloadavg(&s.load, 1);
 
 	for (int rep = 0; rep < s.reps; rep++)
 		for (int c = 0; c < NR_CMODES; c++)

@@ -79,7 +79,7 @@ char **peer_argv(enum peer p, const struct peer_found *f, char *const prog[], bo
 		 char *buf, size_t bufsize, const char **why);
 
 /* A horizontal bar chart on a log scale: one row per thing measured, one
- * bar per series in each row (median, with a min..p99 whisker). */
+ * bar per series in each row (median, with a whisker: min..p99, min..max). */
 #define SVG_MAX_SERIES 8
 struct svg_bar {
 	bool have;
@@ -92,7 +92,7 @@ struct svg_row {
 	struct svg_bar bar[SVG_MAX_SERIES];
 };
 struct svg_chart {
-	const char *title, *subtitle, *axis;
+	const char *title, *subtitle, *axis, *whisker;	/* whisker: what it spans, "min .. p99" */
 	int nseries, nrows;
 	const char *series_key[SVG_MAX_SERIES], *series_label[SVG_MAX_SERIES];
 	const struct svg_row *rows;

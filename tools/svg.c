@@ -38,8 +38,9 @@ static void xml_text(FILE *fp, const char *s)
 	}
 }
 
-/* Three significant digits in the unit that keeps them under 1000. */
-static const char *fmt_ns(double ns, char *buf, size_t size)
+/* Three significant digits (whole: a power of ten, none) in the unit that
+ * keeps them under 1000. */
+static const char *fmt_ns(double ns, char *buf, size_t size, bool whole)
 {
 	static const struct {
 		double scale;
@@ -51,7 +52,7 @@ static const char *fmt_ns(double ns, char *buf, size_t size)
 		i++;
 	double v = ns / units[i].scale;
 
-	snprintf(buf, size, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[i].unit);
+	snprintf(buf, size, whole ? "%.0f %s" : v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[i].unit);
 	return buf;
 }
 
@@ -112,7 +113,7 @@ static void grid(FILE *fp, const struct axis *a, int y0, int y1)
 				fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#bbb\"/>\n", x, y0, x,
 					y1);
 				fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">%s</text>\n", x,
-					y1 + 16, fmt_ns(pow(10, d), buf, sizeof buf));
+					y1 + 16, fmt_ns(pow(10, d), buf, sizeof buf, true));
 			} else {
 				fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>\n", x, y0, x,
 					y1);
@@ -141,14 +142,14 @@ static void bar(FILE *fp, const struct svg_chart *c, const struct axis *a, int r
 	xm = xpos(a, b->mid);
 	xl = xpos(a, b->lo);
 	xh = xpos(a, b->hi);
-	fmt_ns(b->lo, lo, sizeof lo);
-	fmt_ns(b->mid, mid, sizeof mid);
-	fmt_ns(b->hi, hi, sizeof hi);
+	fmt_ns(b->lo, lo, sizeof lo, false);
+	fmt_ns(b->mid, mid, sizeof mid, false);
+	fmt_ns(b->hi, hi, sizeof hi, false);
 	fprintf(fp, "<rect class=\"bar\" data-row=\"%s\" data-series=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 		"height=\"%d\" fill=\"%s\"><title>", row->key, c->series_key[s], x0, y, xm - x0 > 1 ? xm - x0 : 1,
 		BAR_H, colours[s]);
 	xml_text(fp, row->label);
-	fprintf(fp, ", %s: median %s, min %s, p99 %s</title></rect>\n", c->series_label[s], mid, lo, hi);
+	fprintf(fp, ", %s: median %s (%s: %s .. %s)</title></rect>\n", c->series_label[s], mid, c->whisker, lo, hi);
 	fprintf(fp, "<path d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\" stroke=\"#222\" "
 		"stroke-width=\"1.2\" fill=\"none\"/>\n", xl, yc, xh, xl, yc - 4, yc + 4, xh, yc - 4, yc + 4);
 	fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">%s", (xh > xm ? xh : xm) + 5, yc + 4, mid);
@@ -157,14 +158,43 @@ static void bar(FILE *fp, const struct svg_chart *c, const struct axis *a, int r
 	fputs("</text>\n", fp);
 }
 
+/* The series' keys, and the whisker's, on one line above the plot. */
+static void legend(FILE *fp, const struct svg_chart *c, const bool *live)
+{
+	int x = PLOT_X;
+
+	for (int s = 0; s < c->nseries; s++) {
+		if (!live[s])
+			continue;
+		fprintf(fp, "<rect x=\"%d\" y=\"60\" width=\"14\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%d\" y=\"70\" class=\"leg\">", x, colours[s], x + 19);
+		xml_text(fp, c->series_label[s]);
+		fputs("</text>\n", fp);
+		x += 34 + 7 * (int)strlen(c->series_label[s]);
+	}
+	fprintf(fp, "<path d=\"M%d 66h22M%d 62v8M%d 62v8\" stroke=\"#222\" fill=\"none\"/>"
+		"<text x=\"%d\" y=\"70\" class=\"leg\">", x, x, x + 22, x + 28);
+	xml_text(fp, c->whisker);
+	fputs("</text>\n", fp);
+}
+
 int svg_write(const char *path, const struct svg_chart *c)
 {
-	int row_h = c->nseries * (BAR_H + 3) + ROW_GAP;
-	int plot_h = c->nrows * row_h, height = TOP + plot_h + 50;
+	bool live[SVG_MAX_SERIES] = { false };	/* a series with no figure at all gets a footnote, not rows */
+	int nlive = 0, nnotes = 0, row_h, plot_h, height;
 	struct axis a = axis_of(c);
-	FILE *fp = fopen(path, "we");
+	FILE *fp;
 
-	if (!fp)
+	for (int s = 0; s < c->nseries; s++) {
+		for (int r = 0; r < c->nrows; r++)
+			live[s] |= c->rows[r].bar[s].have;
+		nlive += live[s];
+	}
+	nnotes = c->nseries - nlive;
+	row_h = (nlive ? nlive : 1) * (BAR_H + 3) + ROW_GAP;
+	plot_h = c->nrows * row_h;
+	height = TOP + plot_h + 50 + 16 * nnotes;
+	if (!(fp = fopen(path, "we")))
 		return -errno;
 	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
@@ -177,16 +207,7 @@ int svg_write(const char *path, const struct svg_chart *c)
 	fprintf(fp, "</text>\n<text x=\"16\" y=\"46\" font-size=\"12\" fill=\"#444\">");
 	xml_text(fp, c->subtitle);
 	fputs("</text>\n", fp);
-	for (int s = 0, x = PLOT_X; s < c->nseries; s++) {
-		fprintf(fp, "<rect x=\"%d\" y=\"60\" width=\"14\" height=\"12\" fill=\"%s\"/>"
-			"<text x=\"%d\" y=\"70\" class=\"leg\">", x, colours[s], x + 19);
-		xml_text(fp, c->series_label[s]);
-		fputs("</text>\n", fp);
-		x += 30 + 7 * (int)strlen(c->series_label[s]);
-	}
-	fprintf(fp, "<path d=\"M%d 66h22M%d 62v8M%d 62v8\" stroke=\"#222\" fill=\"none\"/>"
-		"<text x=\"%d\" y=\"70\" class=\"leg\">min .. p99</text>\n", PLOT_X + PLOT_W - 110,
-		PLOT_X + PLOT_W - 110, PLOT_X + PLOT_W - 88, PLOT_X + PLOT_W - 82);
+	legend(fp, c, live);
 	for (int r = 1; r < c->nrows; r += 2)	/* stripes under the grid, so that it shows */
 		fprintf(fp, "<rect x=\"8\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f3f5f9\"/>\n",
 			TOP + r * row_h - ROW_GAP / 2, WIDTH - 16, row_h);
@@ -198,15 +219,31 @@ int svg_write(const char *path, const struct svg_chart *c)
 			y + (row_h - ROW_GAP) / 2 + 4);
 		xml_text(fp, c->rows[r].label);
 		fputs("</text>\n", fp);
-		for (int s = 0; s < c->nseries; s++)
-			bar(fp, c, &a, r, s, y + s * (BAR_H + 3));
+		for (int s = 0, i = 0; s < c->nseries; s++)
+			if (live[s])
+				bar(fp, c, &a, r, s, y + i++ * (BAR_H + 3));
 	}
 	fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", PLOT_X, TOP + plot_h,
 		PLOT_X + PLOT_W, TOP + plot_h);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">", PLOT_X + PLOT_W / 2,
 		TOP + plot_h + 36);
 	xml_text(fp, c->axis);
-	fputs("</text>\n</svg>\n", fp);
+	fputs("</text>\n", fp);
+	for (int s = 0, n = 0; s < c->nseries; s++)
+		if (!live[s]) {
+			const char *note = c->nrows ? c->rows[0].bar[s].note : NULL;
+
+			fprintf(fp, "<text x=\"16\" y=\"%d\" class=\"na\">", TOP + plot_h + 58 + 16 * n++);
+			xml_text(fp, c->series_label[s]);
+			fputs(": n/a", fp);
+			if (note) {
+				fputs(" (", fp);
+				xml_text(fp, note);
+				fputs(")", fp);
+			}
+			fputs("</text>\n", fp);
+		}
+	fputs("</svg>\n", fp);
 	if (ferror(fp) | fclose(fp))
 		return -EIO;
 	return 0;

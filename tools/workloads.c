@@ -366,7 +366,7 @@ static void write_svg(const struct setup *s, const char *path)
 	struct svg_chart ch = {
 		.title = "Real programs natively and under hostk: wall time",
 		.axis = "wall time per run, log scale (bar: median; whisker: min .. max)",
-		.nrows = NR_WORKLOADS, .rows = rows,
+		.whisker = "min .. max", .nrows = NR_WORKLOADS, .rows = rows,
 	};
 	char sub[256];
 	struct utsname u;
