@@ -30,10 +30,12 @@ const char *unotif_missing(void);
 
 /* A child of the bench: pinned to cpu (-1: where it is), stdin from in
  * (NULL: /dev/null), stdout captured when out is set (else /dev/null).  It
- * runs fn(argv) and exits with its result when fn is set, else execs argv. */
+ * runs fn(argv) and exits with its result when fn is set, else execs argv.
+ * After timeout_s seconds (0: never) its process group is killed. */
 struct spawn {
 	char *const *argv;
 	int cpu;
+	unsigned timeout_s;
 	const char *in;
 	int (*fn)(char *const argv[], void *arg);
 	void *arg;

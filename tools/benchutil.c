@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -50,12 +51,14 @@ int own_seccomp_filters(void)
 	return n;
 }
 
-/* In the child: its stdio, its CPU, then its work.  Never returns. */
+/* In the child: its own process group (a run that overstays is killed
+ * whole), its stdio, its CPU, then its work.  Never returns. */
 static _Noreturn void child(const struct spawn *sp, int outfd)
 {
 	int in = open(sp->in ? sp->in : "/dev/null", O_RDONLY | O_CLOEXEC);
 	int out = outfd >= 0 ? outfd : open("/dev/null", O_WRONLY | O_CLOEXEC);
 
+	setpgid(0, 0);
 	if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0) {
 		fprintf(stderr, "hostk: bench: %s: %s\n", sp->in ? sp->in : "/dev/null", strerror(errno));
 		_exit(127);
@@ -75,8 +78,18 @@ static _Noreturn void child(const struct spawn *sp, int outfd)
 	_exit(127);
 }
 
+static volatile pid_t overstayer;
+
+static void on_timeout(int sig)
+{
+	(void)sig;
+	if (overstayer > 0)
+		kill(-overstayer, SIGKILL);
+}
+
 int spawn_wait(const struct spawn *sp, char **out)
 {
+	struct sigaction sa = { .sa_handler = on_timeout };
 	int fds[2] = { -1, -1 }, status;
 	size_t got = 0, cap = 4096;
 	char *buf = NULL;
@@ -92,6 +105,12 @@ int spawn_wait(const struct spawn *sp, char **out)
 	}
 	if (pid == 0)
 		child(sp, fds[1]);
+	setpgid(pid, pid);	/* as the child does: whichever comes first */
+	if (sp->timeout_s) {
+		overstayer = pid;
+		sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: the read below ends */
+		alarm(sp->timeout_s);
+	}
 	if (out) {
 		close(fds[1]);
 		for (;;) {
@@ -116,6 +135,8 @@ int spawn_wait(const struct spawn *sp, char **out)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	alarm(0);
+	overstayer = 0;
 	return status;
 }
 

@@ -234,7 +234,7 @@ static bool run_one(const struct setup *s, int w, int r, bool timed)
 	struct result *res = &results[w][r];
 	char args[8][512], in[PATH_MAX], fresh[PATH_MAX], peerbuf[PATH_MAX + 8], st[64];
 	char *prog[8], *argv[24];
-	struct spawn sp = { .argv = prog, .cpu = s->cpu, .in = wl->in ? in : NULL };
+	struct spawn sp = { .argv = prog, .cpu = s->cpu, .timeout_s = 600, .in = wl->in ? in : NULL };
 	int a = 0, status;
 	double t0;
 
