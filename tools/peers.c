@@ -37,7 +37,8 @@ void peers_find(struct peer_found found[NR_PEERS])
 }
 
 /* User-Mode Linux boots with the host's / as its root (hostfs) and prog as
- * its init, on its console (our stdout); hk-loop powers it off at the end.
+ * its init, on its console (our stdout); hk-loop powers it off at the end
+ * (told so by a variable, which the kernel puts in init's environment).
  * The kernel passes init the words of its command line, so prog can have no
  * options, and a second host CPU means nothing to a guest that UML itself
  * schedules. */
@@ -55,7 +56,7 @@ static char **uml_argv(const char *uml, char *const prog[], bool cross, char **o
 		return NULL;
 	}
 	static const char *const fixed[] = { "mem=128M", "rootfstype=hostfs", "rootflags=/", "rw", "quiet",
-					     "con=null", "con0=fd:0,fd:1", NULL };
+					     "con=null", "con0=fd:0,fd:1", "HK_LOOP_POWEROFF=1", NULL };
 	out[n++] = (char *)uml;
 	for (int i = 0; fixed[i]; i++)
 		out[n++] = (char *)fixed[i];
