@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -134,27 +133,6 @@ static void find_programs(struct setup *s)
 	}
 	if (access(s->loop, X_OK) < 0)
 		die("bench: cannot run the measured guest %s (build it with meson compile, or set HOSTK_LOOP)", s->loop);
-}
-
-/* The tracer's CPU is the one the bench is on; the cross-CPU guest's the
- * next one it may use. */
-static void choose_cpus(struct setup *s)
-{
-	cpu_set_t set;
-	int here = sched_getcpu();
-
-	s->cpu[CROSS] = -1;
-	if (sched_getaffinity(0, sizeof set, &set) < 0)
-		die_errno("bench: sched_getaffinity");
-	if (here < 0 || !CPU_ISSET(here, &set))
-		for (here = 0; here < CPU_SETSIZE && !CPU_ISSET(here, &set); here++)
-			;
-	s->cpu[SAME] = here;
-	for (int c = 1; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET((here + c) % CPU_SETSIZE, &set)) {
-			s->cpu[CROSS] = (here + c) % CPU_SETSIZE;
-			break;
-		}
 }
 
 /* Syscall User Dispatch, tried in a child so that this process never has it. */
@@ -529,7 +507,7 @@ int cmd_bench(int argc, char **argv)
 	if (reps)
 		s.reps = (int)reps;
 	find_programs(&s);
-	choose_cpus(&s);
+	idlest_cpus(s.cpu);	/* the tracer's, then the cross-CPU guest's */
 	probe(&s);
 	getloadavg(&s.load, 1);
 

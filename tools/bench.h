@@ -49,6 +49,10 @@ const char *status_text(int status, char *buf, size_t size);
 /* PATH lookup as execvp does it. */
 bool find_in_path(const char *name, char *out, size_t size);
 int pin_cpu(int cpu);
+/* The two CPUs this process may use that were idlest over the next 200 ms
+ * (/proc/stat), idlest first, so that a shared machine's busy CPU is not the
+ * one measured on; cpu[1] is -1 where there is one only. */
+void idlest_cpus(int cpu[2]);
 /* This process's own seccomp filters (a container's): 0 on a bare host. */
 int own_seccomp_filters(void);
 

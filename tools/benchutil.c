@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "../hostk/util.h"
 
 bool find_in_path(const char *name, char *out, size_t size)
 {
@@ -35,6 +36,60 @@ int pin_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof set, &set);
+}
+
+/* Idle ticks of each CPU so far (idle + iowait), from /proc/stat. */
+static int idle_ticks(unsigned long long *idle, int n)
+{
+	char line[256];
+	FILE *fp = fopen("/proc/stat", "re");
+	int got = 0;
+
+	while (fp && fgets(line, sizeof line, fp)) {
+		unsigned long long v[5];
+		int cpu;
+
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4]) == 6 &&
+		    cpu >= 0 && cpu < n) {
+			idle[cpu] = v[3] + v[4];
+			got++;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	return got;
+}
+
+void idlest_cpus(int cpu[2])
+{
+	static unsigned long long before[CPU_SETSIZE], after[CPU_SETSIZE];
+	long long best[2] = { -1, -1 };
+	cpu_set_t set;
+
+	cpu[0] = cpu[1] = -1;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return;
+	if (idle_ticks(before, CPU_SETSIZE) && usleep(200000) == 0 && idle_ticks(after, CPU_SETSIZE)) {
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			after[c] -= before[c];
+	} else {
+		memset(after, 0, sizeof after);	/* no figures: the first allowed CPUs */
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		long long idle = (long long)after[c];
+
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (idle > best[0]) {
+			best[1] = best[0];
+			cpu[1] = cpu[0];
+			best[0] = idle;
+			cpu[0] = c;
+		} else if (idle > best[1]) {
+			best[1] = idle;
+			cpu[1] = c;
+		}
+	}
 }
 
 int own_seccomp_filters(void)
@@ -157,10 +212,8 @@ void samples_add(struct samples *s, double x)
 		size_t cap = s->cap ? s->cap * 2 : 256;
 		double *v = realloc(s->v, cap * sizeof *v);
 
-		if (!v) {
-			fputs("hostk: bench: out of memory\n", stderr);
-			exit(1);
-		}
+		if (!v)
+			die("out of memory");
 		s->v = v;
 		s->cap = cap;
 	}

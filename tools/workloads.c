@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,7 +397,8 @@ static void write_svg(const struct setup *s, const char *path)
 
 int bench_workloads(int argc, char **argv, const char *self)
 {
-	struct setup s = { .self = self, .runs = 5, .cpu = sched_getcpu() };
+	struct setup s = { .self = self, .runs = 5 };
+	int cpus[2];
 	const char *svg = NULL;
 	bool json = false;
 	long runs = 0;
@@ -427,8 +427,8 @@ int bench_workloads(int argc, char **argv, const char *self)
 		s.runs = 1;
 	if (runs)
 		s.runs = (int)runs;
-	if (s.cpu < 0)
-		s.cpu = 0;
+	idlest_cpus(cpus);
+	s.cpu = cpus[0];
 	peers_find(s.peers);
 	prepare(s.smoke);
 
