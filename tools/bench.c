@@ -196,39 +196,13 @@ static int run_unotif(char *const argv[], void *arg)
 	return exit_code(trace_unotif(((const struct mech *)arg)->nr, argv));
 }
 
-/* hk-loop's figures: one number a line, each batch's ns per call.  Other
- * lines (UML's console) are not hk-loop's. */
-static long parse(const char *out, struct samples *into)
-{
-	long got = 0;
-
-	for (const char *p = out; *p;) {
-		size_t len = strcspn(p, "\n");
-		char line[64], *end;
-		double v;
-
-		if (len < sizeof line) {
-			memcpy(line, p, len);
-			line[len] = '\0';
-			line[strcspn(line, "\r")] = '\0';
-			v = strtod(line, &end);
-			if (end != line && !*end && isfinite(v) && v >= 0) {
-				samples_add(into, v);
-				got++;
-			}
-		}
-		p += len + (p[len] == '\n');
-	}
-	return got;
-}
-
 /* One repetition of mechanism m in CPU mode c; false with cl->why set when a
  * peer cannot run (any other failure ends the bench). */
 static bool run_one(struct setup *s, int m, enum cmode c)
 {
 	const struct mech *me = &mechs[m];
 	struct cell *cl = &s->cell[m][c];
-	char nbuf[24], kbuf[24], cpubuf[16], st[64], peerbuf[PATH_MAX + 8], *guest[12], *argv[24], *out = NULL;
+	char nbuf[24], kbuf[24], cpubuf[16], st[64], peerbuf[3 * PATH_MAX], *guest[12], *argv[24], *out = NULL;
 	/* A millisecond a call is 20 times the dearest seen: more is a hang. */
 	struct spawn sp = { .argv = guest, .cpu = s->cpu[SAME], .timeout_s = 60 + (unsigned)(s->n * 11 / 10000),
 			    .arg = (void *)me };
@@ -276,7 +250,7 @@ static bool run_one(struct setup *s, int m, enum cmode c)
 		break;
 	}
 	status = spawn_wait(&sp, &out);
-	got = status == 0 ? parse(out, &cl->s) : 0;
+	got = status == 0 ? parse_figures(out, &cl->s) : 0;
 	free(out);
 	if (status == 0 && got == s->n / s->k)
 		return true;
@@ -476,7 +450,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "workloads")) {
 		find_programs(&s);
-		return bench_workloads(argc - 1, argv + 1, s.self);
+		return bench_workloads(argc - 1, argv + 1, s.self, s.loop);
 	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))

@@ -13,7 +13,7 @@ int cmd_bench(int argc, char **argv);
 /* `hostk bench irq`: the interrupt path, in-process (irqbench.c). */
 int bench_irq(int argc, char **argv, const char *self, const char *loop);
 /* `hostk bench workloads`: real programs natively and under hostk. */
-int bench_workloads(int argc, char **argv, const char *self);
+int bench_workloads(int argc, char **argv, const char *self, const char *loop);
 
 /* The minimal tracers.  Each runs in a process of its own (the bench forks
  * it, pinned), forks argv as its guest, serves it until it exits, and
@@ -67,6 +67,9 @@ struct stat3 {
 };
 void samples_add(struct samples *s, double x);
 struct stat3 stat_of(struct samples *s);	/* sorts s */
+/* hk-loop's figures, one number a line, added to into; their count.  Other
+ * lines (UML's console, the kernel's messages) are not hk-loop's. */
+long parse_figures(const char *out, struct samples *into);
 
 /* A JSON string, quoted and escaped. */
 void json_str(FILE *fp, const char *s);

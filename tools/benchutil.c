@@ -2,6 +2,7 @@
  * printed, PATH lookup, order statistics over the figures of many runs, and
  * JSON strings.  Called from bench.c and workloads.c. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -242,6 +243,30 @@ struct stat3 stat_of(struct samples *s)
 	r.median = n % 2 ? s->v[n / 2] : (s->v[n / 2 - 1] + s->v[n / 2]) / 2;
 	r.p99 = s->v[(99 * n + 99) / 100 - 1];
 	return r;
+}
+
+long parse_figures(const char *out, struct samples *into)
+{
+	long got = 0;
+
+	for (const char *p = out; *p;) {
+		size_t len = strcspn(p, "\n");
+		char line[64], *end;
+		double v;
+
+		if (len < sizeof line) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			line[strcspn(line, "\r")] = '\0';
+			v = strtod(line, &end);
+			if (end != line && !*end && isfinite(v) && v >= 0) {
+				samples_add(into, v);
+				got++;
+			}
+		}
+		p += len + (p[len] == '\n');
+	}
+	return got;
 }
 
 void json_str(FILE *fp, const char *s)

@@ -7,7 +7,9 @@
  * call's HK_NULL: ENOSYS natively) or none (an empty loop).  For `hostk bench
  * irq`: `hk-loop sleep MS` sleeps once and prints the ns it slept;
  * `hk-loop tick MS` takes a 100 Hz SIGALRM into an empty handler and pause()
- * for MS ms and prints the CPU ns per tick.
+ * for MS ms and prints the CPU ns per tick.  For `hostk bench workloads`
+ * under User-Mode Linux: `hk-loop run [--in FILE] PROG ARGS...` runs PROG
+ * (stdin FILE or /dev/null, stdout /dev/null) and prints the ns it took.
  *
  * Options, before OP:
  *   --floor   a one-instruction allow-everything seccomp filter first: the
@@ -24,6 +26,7 @@
  * end instead of exiting, which would panic that kernel.  Not for any pid 1:
  * in a pid namespace (hostk's guests') reboot() would kill it with SIGINT. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,6 +37,7 @@
 #include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -72,7 +76,8 @@ static long sigsys_answer;	/* what the SIGSYS handler returns: getppid's value *
 static _Noreturn void usage(void)
 {
 	fputs("usage: hk-loop [--floor|--sigsys|--sud] [--cpu C] getppid|getuid|unshare0|hknull|none N [K]\n"
-	      "       hk-loop sleep|tick MS\n", stderr);
+	      "       hk-loop sleep|tick MS\n"
+	      "       hk-loop run [--in FILE] PROG [ARGS...]\n", stderr);
 	exit(2);
 }
 
@@ -206,6 +211,42 @@ static void timed(const struct opent *o, enum gate g, long n, long k)
 	free(ns);
 }
 
+static int run_prog(int argc, char **argv)
+{
+	const char *in = "/dev/null";
+	int status;
+	double t0;
+	pid_t pid;
+
+	if (argc > 2 && !strcmp(argv[0], "--in")) {
+		in = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 1)
+		usage();
+	t0 = now_ns();
+	if ((pid = fork()) < 0)
+		fail("fork");
+	if (pid == 0) {
+		int i = open(in, O_RDONLY), o = open("/dev/null", O_WRONLY);
+
+		if (i < 0 || o < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0)
+			fail(in);
+		execv(argv[0], argv);
+		fail(argv[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("hk-loop: %s failed (wait status %#x)\n", argv[0], status);
+		return 1;
+	}
+	printf("%.0f\n", now_ns() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum gate gate = G_NONE;
@@ -213,6 +254,15 @@ int main(int argc, char **argv)
 	long n, k = 20;
 	char *end;
 
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		int rc = run_prog(argc - 2, argv + 2);
+
+		if (getpid() == 1 && getenv("HK_LOOP_POWEROFF")) {
+			fflush(stdout);
+			reboot(RB_POWER_OFF);
+		}
+		return rc;
+	}
 	for (; argc > 1 && !strncmp(argv[1], "--", 2); argc--, argv++) {
 		if (!strcmp(argv[1], "--floor"))
 			gate = G_FLOOR;

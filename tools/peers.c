@@ -39,34 +39,38 @@ void peers_find(struct peer_found found[NR_PEERS])
 /* User-Mode Linux boots with the host's / as its root (hostfs) and prog as
  * its init, on its console (our stdout); hk-loop powers it off at the end
  * (told so by a variable, which the kernel puts in init's environment).
- * The kernel passes init the words of its command line, so prog can have no
- * options, and a second host CPU means nothing to a guest that UML itself
- * schedules. */
+ * UML's command line is its arguments joined by spaces: init's arguments
+ * follow "--", each in double quotes (which the kernel takes off), and root=
+ * and console= are given so that UML appends nothing after them.  A second
+ * host CPU means nothing to a guest that UML itself schedules. */
 static char **uml_argv(const char *uml, char *const prog[], bool cross, char **out, size_t max, char *buf,
 		       size_t bufsize, const char **why)
 {
-	size_t n = 0;
+	static const char *const fixed[] = { "mem=512M", "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "rw",
+					     "quiet", "con=null", "con0=fd:0,fd:1", "console=tty0",
+					     "HK_LOOP_POWEROFF=1", NULL };
+	size_t n = 0, used = 0;
 
 	if (cross) {
 		*why = "not applicable: UML schedules its guest's processes itself, on the CPU UML runs on";
 		return NULL;
 	}
-	if (!prog[0] || strchr(prog[0], ' ') || (size_t)snprintf(buf, bufsize, "init=%s", prog[0]) >= bufsize) {
-		*why = "the program's path does not fit UML's command line";
-		return NULL;
-	}
-	static const char *const fixed[] = { "mem=128M", "rootfstype=hostfs", "rootflags=/", "rw", "quiet",
-					     "con=null", "con0=fd:0,fd:1", "HK_LOOP_POWEROFF=1", NULL };
 	out[n++] = (char *)uml;
 	for (int i = 0; fixed[i]; i++)
 		out[n++] = (char *)fixed[i];
-	out[n++] = buf;
-	for (int i = 1; prog[i] && n + 1 < max; i++) {
-		if (prog[i][0] == '-' || strchr(prog[i], '=')) {
-			*why = "UML passes its init no options";
+	for (int i = 0; prog[i]; i++) {
+		char *arg = buf + used;
+		int len = snprintf(arg, bufsize - used, i ? "\"%s\"" : "init=%s", prog[i]);
+
+		if (len < 0 || (size_t)len >= bufsize - used || strchr(prog[i], '"') || (!i && strchr(prog[i], ' ')) ||
+		    n + 3 > max) {
+			*why = "the program does not fit UML's command line";
 			return NULL;
 		}
-		out[n++] = prog[i];
+		used += (size_t)len + 1;
+		out[n++] = arg;
+		if (i == 0)
+			out[n++] = "--";
 	}
 	out[n] = NULL;
 	return out;

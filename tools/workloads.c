@@ -196,7 +196,7 @@ static void expand(const char *in, const char *n, char *out, size_t size)
 }
 
 struct setup {
-	const char *self;
+	const char *self, *loop;
 	struct peer_found peers[NR_PEERS];
 	bool peers_on, smoke;
 	int runs, cpu;
@@ -225,17 +225,40 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One timed run of workload w by runner r: true, or false with the reason
- * in res->why for a peer (any other failure ends the bench). */
+/* prog under User-Mode Linux, whose boot is no part of the figure: its init
+ * is `hk-loop run`, which times prog from inside. */
+static char **uml_argv(const struct setup *s, char *const prog[], const char *in, char **out, size_t max,
+		       char *buf, size_t bufsize, const char **why)
+{
+	char *init[16];
+	int n = 0;
+
+	init[n++] = (char *)s->loop;
+	init[n++] = "run";
+	if (in) {
+		init[n++] = "--in";
+		init[n++] = (char *)in;
+	}
+	for (int i = 0; prog[i] && n < 15; i++)
+		init[n++] = prog[i];
+	init[n] = NULL;
+	return peer_argv(PEER_UML, &s->peers[PEER_UML], init, false, out, max, buf, bufsize, why);
+}
+
+/* One run of workload w by runner r, its wall time kept when timed: true,
+ * or false with the reason in res->why for a peer (any other failure ends
+ * the bench). */
 static bool run_one(const struct setup *s, int w, int r, bool timed)
 {
 	const struct workload *wl = &workloads[w];
 	struct result *res = &results[w][r];
-	char args[8][512], in[PATH_MAX], fresh[PATH_MAX], peerbuf[PATH_MAX + 8], st[64];
-	char *prog[8], *argv[24];
+	char args[8][512], in[PATH_MAX], fresh[PATH_MAX], peerbuf[3 * PATH_MAX], st[64], *prog[8], *argv[32];
+	char *out = NULL;
 	struct spawn sp = { .argv = prog, .cpu = s->cpu, .timeout_s = 600, .in = wl->in ? in : NULL };
+	bool uml = r == R_PEER0 + PEER_UML;
+	struct samples inside = { 0 };
 	int a = 0, status;
-	double t0;
+	double t0, t;
 
 	for (int i = 0; wl->argv[i]; i++) {
 		expand(wl->argv[i], s->smoke ? wl->smoke : wl->full, args[i], sizeof args[i]);
@@ -251,9 +274,11 @@ static bool run_one(const struct setup *s, int w, int r, bool timed)
 			argv[a++] = prog[i];
 		argv[a] = NULL;
 		sp.argv = argv;
-	} else if (r == R_PEER0 + PEER_UML && !s->peers[PEER_UML].missing) {
-		res->why = "not in workload mode: each run would boot a UML kernel (see `hostk bench --peers`)";
-		return false;
+	} else if (uml) {
+		sp.in = NULL;	/* UML's console; the program's stdin is hk-loop's --in */
+		if (!(sp.argv = uml_argv(s, prog, wl->in ? in : NULL, argv, sizeof argv / sizeof argv[0], peerbuf,
+					 sizeof peerbuf, &res->why)))
+			return false;
 	} else if (r >= R_PEER0 && !(sp.argv = peer_argv((enum peer)(r - R_PEER0), &s->peers[r - R_PEER0], prog,
 							  false, argv, sizeof argv / sizeof argv[0], peerbuf,
 							  sizeof peerbuf, &res->why))) {
@@ -264,13 +289,22 @@ static bool run_one(const struct setup *s, int w, int r, bool timed)
 		unlink(fresh);
 	}
 	t0 = now_s();
-	status = spawn_wait(&sp, NULL);
+	status = spawn_wait(&sp, uml ? &out : NULL);
+	t = (now_s() - t0) * 1e9;
+	if (uml && status == 0 && parse_figures(out, &inside) != 1)
+		status = -2;	/* hk-loop said why on the console */
+	free(out);
 	if (status == 0) {
 		if (timed)
-			samples_add(&res->s, (now_s() - t0) * 1e9);
+			samples_add(&res->s, uml ? inside.v[0] : t);
+		free(inside.v);
 		return true;
 	}
-	status_text(status, st, sizeof st);
+	free(inside.v);
+	if (status == -2)
+		snprintf(st, sizeof st, "the program failed inside UML");
+	else
+		status_text(status, st, sizeof st);
 	if (r < R_PEER0)
 		die("bench workloads: '%s' failed %s: %s", wl->label, r == R_NATIVE ? "natively" : "under hostk", st);
 	snprintf(res->whybuf, sizeof res->whybuf, "its run failed: %s", st);
@@ -395,9 +429,9 @@ static void write_svg(const struct setup *s, const char *path)
 		die("bench workloads: %s: %s", path, strerror(-rc));
 }
 
-int bench_workloads(int argc, char **argv, const char *self)
+int bench_workloads(int argc, char **argv, const char *self, const char *loop)
 {
-	struct setup s = { .self = self, .runs = 5 };
+	struct setup s = { .self = self, .loop = loop, .runs = 5 };
 	int cpus[2];
 	const char *svg = NULL;
 	bool json = false;
