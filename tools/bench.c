@@ -203,7 +203,8 @@ static bool run_one(struct setup *s, int m, enum cmode c)
 	const struct mech *me = &mechs[m];
 	struct cell *cl = &s->cell[m][c];
 	char nbuf[24], kbuf[24], cpubuf[16], st[64], peerbuf[3 * PATH_MAX], *guest[12], *argv[24], *out = NULL;
-	/* A millisecond a call is 20 times the dearest seen: more is a hang. */
+	/* 1.1 ms a call is ten times the dearest median seen (and a minute for
+	 * starting up, UML's boot included): a run that takes longer is hung. */
 	struct spawn sp = { .argv = guest, .cpu = s->cpu[SAME], .timeout_s = 60 + (unsigned)(s->n * 11 / 10000),
 			    .arg = (void *)me };
 	int g = 0, a = 0, status;
