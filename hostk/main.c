@@ -19,7 +19,10 @@
 static const char usage_text[] =
 	"Usage: hostk run [OPTIONS] [--] PROG [ARGS...]   run PROG as the first guest (pid 1)\n"
 	"       hostk syscalls [--json] [--filter]        print the trap table (or the seccomp filter)\n"
-	"       hostk bench [--json] [--smoke] [-n N]      measure trap costs against native and strace\n"
+	"       hostk bench [--json] [--svg FILE] [--smoke] [--peers] [-n CALLS] [--reps R]\n"
+	"                                                 a null syscall under every interception mechanism\n"
+	"       hostk bench workloads [--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]\n"
+	"                                                 real programs natively and under hostk\n"
 	"       hostk bench irq [--json] [--smoke]         measure interrupt latency, the tick, an idle hostk\n"
 	"       hostk trace-host [--json] [--hist] [RUN OPTIONS] -- PROG [ARGS...]\n"
 	"                                                 split each trap's time into phases (BPF; needs root)\n"

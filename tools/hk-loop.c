@@ -1,41 +1,90 @@
-/* hk-loop: the guest that `hostk bench` times.  `hk-loop OP N` runs N/10
- * warm-up iterations of OP, then N timed ones, and prints the nanoseconds per
- * iteration.  OP is getppid (emulated under hostk), getuid (fast path), read0
- * (a 1-byte read of /dev/zero) or none (calibration).  For `hostk bench irq`:
- * `hk-loop sleep MS` sleeps once for MS milliseconds and prints the
- * nanoseconds it slept (the idle guest); `hk-loop tick MS` takes a 100 Hz
- * SIGALRM into an empty handler and pause() for MS milliseconds and prints
- * the CPU nanoseconds per tick (the host's floor under hostk's tick).
+/* hk-loop: the guest that `hostk bench` times, the same static binary under
+ * every mechanism (natively, under the bench's own tracers, under hostk and
+ * under the peers).  `hk-loop OP N [K]` makes N/10 warm-up calls of OP, then
+ * N/K batches of K calls, and prints one line per batch: the nanoseconds per
+ * call in that batch, less the cost of the clock reads around it.  OP is
+ * getppid (the null syscall), getuid, unshare0 (unshare(0)), hknull (the hostk
+ * call's HK_NULL: ENOSYS natively) or none (an empty loop).  For `hostk bench
+ * irq`: `hk-loop sleep MS` sleeps once and prints the ns it slept;
+ * `hk-loop tick MS` takes a 100 Hz SIGALRM into an empty handler and pause()
+ * for MS ms and prints the CPU ns per tick.  For `hostk bench workloads`
+ * under User-Mode Linux: `hk-loop run [--in FILE] PROG ARGS...` runs PROG
+ * (stdin FILE or /dev/null, stdout /dev/null) and prints the ns it took.
  *
- * `--floor` first installs a one-instruction allow-everything seccomp filter:
- * the host kernel's seccomp entry path with nothing of hostk's, the floor
- * under hostk's fast path. */
+ * Options, before OP:
+ *   --floor   a one-instruction allow-everything seccomp filter first: the
+ *             host kernel's seccomp entry with nothing of hostk's
+ *   --sigsys  OP's syscall returns SECCOMP_RET_TRAP; a SIGSYS handler in this
+ *             process answers it (no second task)
+ *   --sud     the same answer through Syscall User Dispatch
+ *   --cpu C   pin this process to host CPU C first
+ *
+ * The batches are timed with clock_gettime from the vDSO, which makes no
+ * syscall on this host's clock source, so no mechanism intercepts the clock.
+ * As the init of a User-Mode Linux guest (pid 1, and HK_LOOP_POWEROFF=1 in
+ * its environment from UML's command line) it powers the machine off at the
+ * end instead of exiting, which would panic that kernel.  Not for any pid 1:
+ * in a pid namespace (hostk's guests') reboot() would kill it with SIGINT. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
-enum op { OP_GETPPID, OP_GETUID, OP_READ0, OP_NONE, OP_SLEEP, OP_TICK };
+#include "filter1.h"
+#include "../guest/include/hostk/hkcall.h"
 
-static const char *const op_names[] = {
-	[OP_GETPPID] = "getppid", [OP_GETUID] = "getuid", [OP_READ0] = "read0", [OP_NONE] = "none",
-	[OP_SLEEP] = "sleep", [OP_TICK] = "tick",
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_ON 1
+#define SYSCALL_DISPATCH_FILTER_ALLOW 0
+#define SYSCALL_DISPATCH_FILTER_BLOCK 1
+#endif
+
+enum op { OP_GETPPID, OP_GETUID, OP_UNSHARE0, OP_HKNULL, OP_NONE, OP_SLEEP, OP_TICK, NR_OPS };
+
+/* Each op's syscall and first argument; nr < 0 makes no call. */
+static const struct opent {
+	const char *name;
+	long nr, a0;
+} ops[NR_OPS] = {
+	[OP_GETPPID] = { "getppid", SYS_getppid, 0 },
+	[OP_GETUID] = { "getuid", SYS_getuid, 0 },
+	[OP_UNSHARE0] = { "unshare0", SYS_unshare, 0 },
+	[OP_HKNULL] = { "hknull", HK_CALL_NR, HK_NULL },
+	[OP_NONE] = { "none", -1, 0 },
+	[OP_SLEEP] = { "sleep", -1, 0 },
+	[OP_TICK] = { "tick", -1, 0 },
 };
+
+enum gate { G_NONE, G_FLOOR, G_SIGSYS, G_SUD };
+
+static volatile char sud_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+static long sigsys_answer;	/* what the SIGSYS handler returns: getppid's value */
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: hk-loop [--floor] getppid|getuid|read0|none N\n"
-	      "       hk-loop [--floor] sleep|tick MS\n", stderr);
+	fputs("usage: hk-loop [--floor|--sigsys|--sud] [--cpu C] getppid|getuid|unshare0|hknull|none N [K]\n"
+	      "       hk-loop sleep|tick MS\n"
+	      "       hk-loop run [--in FILE] PROG [ARGS...]\n", stderr);
 	exit(2);
+}
+
+static _Noreturn void fail(const char *what)
+{
+	fprintf(stderr, "hk-loop: %s: %s\n", what, strerror(errno));
+	exit(1);
 }
 
 static double clock_ns(clockid_t clk)
@@ -77,97 +126,193 @@ static double tick_floor(long ms)
 	return ticks ? (c1 - c0) / ticks : 0;
 }
 
-/* The seccomp floor: `ret ALLOW` for every syscall. */
-static void allow_all_filter(void)
+/* The answer to a trapped syscall, in this process: the result goes into
+ * rax, and (SUD) the selector lets the handler's rt_sigreturn through. */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
-	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	struct sock_fprog prog = { .len = 1, .filter = &allow };
+	ucontext_t *uc = ctx;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-		perror("hk-loop: installing the allow-all seccomp filter");
-		exit(1);
+	(void)sig;
+	(void)si;
+	sud_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	uc->uc_mcontext.gregs[REG_RAX] = sigsys_answer;
+}
+
+static void install_filter(long nr, unsigned action)
+{
+	if (filter1_install(nr, action, 0) < 0)
+		fail("installing a seccomp filter");
+}
+
+static void set_gate(enum gate g, long nr)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+
+	sigsys_answer = getppid();
+	if (g == G_FLOOR)
+		install_filter(-1, SECCOMP_RET_ALLOW);
+	if (g == G_SIGSYS || g == G_SUD)
+		sigaction(SIGSYS, &sa, NULL);
+	if (g == G_SIGSYS)
+		install_filter(nr, SECCOMP_RET_TRAP);
+	/* No allowed region (offset 0, length 0): the selector alone decides. */
+	if (g == G_SUD && prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0, &sud_selector) < 0)
+		fail("Syscall User Dispatch");
+}
+
+/* k calls of op.  Raw syscall(), so that no libc caching skips the kernel;
+ * under SUD each call first arms the selector (the handler disarms it). */
+static void calls(const struct opent *o, enum gate g, long k)
+{
+	if (o->nr < 0) {
+		for (long i = 0; i < k; i++)
+			__asm__ volatile("" ::: "memory");
+		return;
+	}
+	for (long i = 0; i < k; i++) {
+		if (g == G_SUD)
+			sud_selector = SYSCALL_DISPATCH_FILTER_BLOCK;
+		syscall(o->nr, o->a0);
 	}
 }
 
-/* Raw syscall() everywhere, so that no libc caching can skip the kernel. */
-static void loop(enum op op, long n, int fd)
+/* The least an empty timed section costs: taken off every batch. */
+static double clock_overhead(void)
 {
-	char c;
+	double best = 1e18;
 
-	switch (op) {
-	case OP_GETPPID:
-		for (long i = 0; i < n; i++)
-			syscall(SYS_getppid);
-		break;
-	case OP_GETUID:
-		for (long i = 0; i < n; i++)
-			syscall(SYS_getuid);
-		break;
-	case OP_READ0:
-		for (long i = 0; i < n; i++)
-			if (syscall(SYS_read, fd, &c, 1) != 1) {
-				perror("hk-loop: read /dev/zero");
-				exit(1);
-			}
-		break;
-	case OP_NONE:
-		for (long i = 0; i < n; i++)
-			__asm__ volatile("" ::: "memory");
-		break;
-	case OP_SLEEP:
-	case OP_TICK:
-		break;
+	for (int i = 0; i < 256; i++) {
+		double t0 = now_ns(), t1 = now_ns();
+
+		if (t1 - t0 < best)
+			best = t1 - t0;
 	}
+	return best;
+}
+
+static void timed(const struct opent *o, enum gate g, long n, long k)
+{
+	long batches = n / k;
+	double *ns = malloc(sizeof *ns * (size_t)(batches ? batches : 1)), over;
+
+	if (!ns)
+		fail("malloc");
+	over = clock_overhead();
+	calls(o, g, n / 10 > k ? n / 10 : k);
+	for (long b = 0; b < batches; b++) {
+		double t0 = now_ns();
+
+		calls(o, g, k);
+		double t = now_ns() - t0 - over;
+		ns[b] = t > 0 ? t / (double)k : 0;
+	}
+	for (long b = 0; b < batches; b++)
+		printf("%.1f\n", ns[b]);
+	free(ns);
+}
+
+static int run_prog(int argc, char **argv)
+{
+	const char *in = "/dev/null";
+	int status;
+	double t0;
+	pid_t pid;
+
+	if (argc > 2 && !strcmp(argv[0], "--in")) {
+		in = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 1)
+		usage();
+	t0 = now_ns();
+	if ((pid = fork()) < 0)
+		fail("fork");
+	if (pid == 0) {
+		int i = open(in, O_RDONLY), o = open("/dev/null", O_WRONLY);
+
+		if (i < 0 || o < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0)
+			fail(in);
+		execv(argv[0], argv);
+		fail(argv[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		printf("hk-loop: %s failed (wait status %#x)\n", argv[0], status);
+		return 1;
+	}
+	printf("%.0f\n", now_ns() - t0);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum op op = OP_NONE;
-	int fd = -1, found = 0, floor = 0;
-	double t0, t1;
+	enum gate gate = G_NONE;
+	int op = -1, cpu = -1;
+	long n, k = 20;
 	char *end;
-	long n;
 
-	if (argc > 1 && !strcmp(argv[1], "--floor")) {
-		floor = 1;
-		argc--;
-		argv++;
-	}
-	if (argc != 3)
-		usage();
-	for (int i = 0; i < (int)(sizeof op_names / sizeof op_names[0]); i++)
-		if (!strcmp(argv[1], op_names[i])) {
-			op = (enum op)i;
-			found = 1;
+	if (argc > 1 && !strcmp(argv[1], "run")) {
+		int rc = run_prog(argc - 2, argv + 2);
+
+		if (getpid() == 1 && getenv("HK_LOOP_POWEROFF")) {
+			fflush(stdout);
+			reboot(RB_POWER_OFF);
 		}
-	n = strtol(argv[2], &end, 10);
-	if (!found || end == argv[2] || *end || n < 1)
-		usage();
-	if (op == OP_READ0 && (fd = open("/dev/zero", O_RDONLY | O_CLOEXEC)) < 0) {
-		perror("hk-loop: /dev/zero");
-		return 1;
+		return rc;
 	}
-	if (floor)
-		allow_all_filter();
+	for (; argc > 1 && !strncmp(argv[1], "--", 2); argc--, argv++) {
+		if (!strcmp(argv[1], "--floor"))
+			gate = G_FLOOR;
+		else if (!strcmp(argv[1], "--sigsys"))
+			gate = G_SIGSYS;
+		else if (!strcmp(argv[1], "--sud"))
+			gate = G_SUD;
+		else if (!strcmp(argv[1], "--cpu") && argc > 2) {
+			cpu = (int)strtol(argv[2], &end, 10);
+			if (end == argv[2] || *end || cpu < 0 || cpu >= CPU_SETSIZE)
+				usage();
+			argc--, argv++;
+		} else
+			usage();
+	}
+	if (argc != 3 && argc != 4)
+		usage();
+	for (int i = 0; i < NR_OPS; i++)
+		if (!strcmp(argv[1], ops[i].name))
+			op = i;
+	n = strtol(argv[2], &end, 10);
+	if (op < 0 || end == argv[2] || *end || n < 1)
+		usage();
+	if (argc == 4 && ((k = strtol(argv[3], &end, 10)) < 1 || *end || k > n))
+		usage();
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof set, &set) < 0)
+			fail("pinning to a CPU");
+	}
 
 	if (op == OP_SLEEP) {
 		struct timespec ts = { n / 1000, n % 1000 * 1000000 };
+		double t0 = now_ns();
 
-		t0 = now_ns();
 		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 			;	/* a signal: sleep the rest */
 		printf("%.0f\n", now_ns() - t0);
-		return 0;
-	}
-	if (op == OP_TICK) {
+	} else if (op == OP_TICK) {
 		printf("%.3f\n", tick_floor(n));
-		return 0;
+	} else {
+		set_gate(gate, ops[op].nr);
+		timed(&ops[op], gate, n, k);
 	}
-	loop(op, n / 10, fd);
-	t0 = now_ns();
-	loop(op, n, fd);
-	t1 = now_ns();
-	printf("%.3f\n", (t1 - t0) / (double)n);
+	if (getpid() == 1 && getenv("HK_LOOP_POWEROFF")) {
+		fflush(stdout);
+		reboot(RB_POWER_OFF);
+	}
 	return 0;
 }

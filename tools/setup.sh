@@ -24,6 +24,7 @@ HK_PACKAGES=(
 	"libelf-dev:/usr/include/libelf.h"
 	"clang:clang"
 	"bpftool:/usr/sbin/bpftool"
+	"sqlite3:sqlite3"
 )
 
 hk_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -89,7 +89,10 @@ int cmd_trace_host(int argc, char **argv);
  * percentile is within 1% at any scale and the memory stays fixed. */
 #define TH_SUB 128
 #define TH_BUCKETS (TH_SUB * 58)
-#define TH_NR_SLOTS (NR_SYSCALLS + 1)	/* one per syscall number hostk knows, and "other" */
+/* One per syscall number hostk knows, the hostk call, and "other". */
+#define TH_SLOT_HKCALL NR_SYSCALLS
+#define TH_SLOT_OTHER (NR_SYSCALLS + 1)
+#define TH_NR_SLOTS (NR_SYSCALLS + 2)
 
 struct th_dist {
 	uint64_t n, sum, max;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "trace-host.h"
+#include "../guest/include/hostk/hkcall.h"
 #include "../hostk/util.h"
 
 static const char *const phase_names[NR_PHASES] = {
@@ -103,7 +104,8 @@ static uint64_t dist_quantile(const struct th_dist *d, double q)
 
 void th_report_trap(struct th_report *r, const struct th_trap *t)
 {
-	unsigned slot = t->nr >= 0 && t->nr < NR_SYSCALLS ? (unsigned)t->nr : NR_SYSCALLS;
+	unsigned slot = t->nr >= 0 && t->nr < NR_SYSCALLS ? (unsigned)t->nr :
+			t->nr == HK_CALL_NR ? TH_SLOT_HKCALL : TH_SLOT_OTHER;
 
 	for (int p = 0; p < NR_PHASES; p++)
 		dist_add(&r->phase[p], t->phase_ns[p]);
@@ -135,6 +137,8 @@ static void slot_name(unsigned slot, char *buf, size_t size)
 		snprintf(buf, size, "%s", e->name);
 	else if (slot < NR_SYSCALLS)
 		snprintf(buf, size, "syscall_%u", slot);
+	else if (slot == TH_SLOT_HKCALL)
+		snprintf(buf, size, "hostk_call");
 	else
 		snprintf(buf, size, "other");
 }

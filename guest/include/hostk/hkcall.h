@@ -9,6 +9,7 @@
 #define HK_CALL_NR		0x4b48	/* "HK" */
 
 enum hk_call_op {
+	HK_NULL = 0,		/* (): returns 0 from hostk, the host runs nothing (the trap's own cost) */
 	HK_DEV_RAISE = 1,	/* (line, count): the test device raises line count times */
 	HK_DEV_STORM = 2,	/* (line, on): raise line as fast as the device can, until off */
 	HK_DEV_COUNTS = 3,	/* (line, struct hk_dev_counts *): the line's counters */
