@@ -36,6 +36,7 @@
 #include "timer.h"
 #include "task.h"
 #include "util.h"
+#include "watchdog.h"
 
 extern char **environ;
 
@@ -428,6 +429,8 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	}
 	kernel_loop_prepare();
 	irq_tracing = trace_fp != NULL;
+	if (o->watchdog)
+		watchdog_start(o->watchdog, stderr);
 	timer_reprogram();
 }
 

@@ -12,6 +12,7 @@ struct boot_opts {
 	int hz;			/* timer interrupts per second */
 	int quantum_ms;		/* time slice */
 	struct ns_opts ns;	/* the guests' identity */
+	int watchdog;		/* --watchdog SECONDS, 0: off */
 };
 
 /* Looks PROG up in PATH like env(1) does and checks it can be executed; on

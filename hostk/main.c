@@ -39,6 +39,7 @@ static const char usage_text[] =
 	"  --deny NAME[=ERR]   make syscall NAME fail with errno ERR (name or number; default EPERM)\n"
 	"  --kill NAME         kill any guest process that makes syscall NAME\n"
 	"  --init              a minimal init is pid 1 and runs PROG as pid 2 (signals forwarded)\n"
+	"  --watchdog S        when no guest task ran for S seconds and nothing is due, print every task's state\n"
 	"  --uid-map IN:OUT[:N]  guest uids IN.. are host uids OUT.. (default for root: 0:1000000000:65536;\n"
 	"                      for others: their own uid only)\n"
 	"  --gid-map IN:OUT[:N]  the same for gids (default: as --uid-map)\n"
@@ -76,7 +77,7 @@ static FILE *open_out(const char *path)
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM, O_INIT, O_UIDMAP,
-	       O_GIDMAP, O_HOSTROOT };
+	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -91,6 +92,7 @@ static int cmd_run(int argc, char **argv)
 		{ "uid-map", required_argument, 0, O_UIDMAP },
 		{ "gid-map", required_argument, 0, O_GIDMAP },
 		{ "host-root", no_argument, 0, O_HOSTROOT },
+		{ "watchdog", required_argument, 0, O_WATCHDOG },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -133,6 +135,11 @@ static int cmd_run(int argc, char **argv)
 		case O_UIDMAP: bo.ns.uid_map = optarg; break;
 		case O_GIDMAP: bo.ns.gid_map = optarg; break;
 		case O_HOSTROOT: bo.ns.host_root = true; break;
+		case O_WATCHDOG:
+			bo.watchdog = (int)strtol(optarg, &end, 10);
+			if (*end || bo.watchdog < 1 || bo.watchdog > 86400)
+				bad_usage("--watchdog wants seconds from 1 to 86400, not '%s'", optarg);
+			break;
 		case 'h': usage(0);
 		default: usage(EXIT_USAGE);
 		}

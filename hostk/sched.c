@@ -32,6 +32,7 @@ static struct task *rq_head, *rq_tail;
 static int nready;
 static struct sched_stats st;
 static uint64_t idle_since;
+static uint64_t last_progress;	/* a task last stopped for hostk or was resumed */
 
 void sched_init(int n, int quantum_ms)
 {
@@ -57,7 +58,7 @@ void sched_stopped_for_hostk(struct task *tk)
 
 	if (tk->sstate == TS_RUNNING && tk->run_since)
 		tk->utime_ns += now - tk->run_since;
-	tk->stopped_at = now;
+	tk->stopped_at = last_progress = now;
 }
 
 /* Resume it; now is the caller's clock reading (one per resume). */
@@ -67,7 +68,7 @@ static void go(struct task *tk, int sig, uint64_t now)
 	if (tk->stopped_at)
 		tk->stime_ns += now - tk->stopped_at;
 	tk->stopped_at = 0;
-	tk->run_since = now;
+	tk->run_since = last_progress = now;
 	if (kr) {
 		int krs = kr_begin();
 
@@ -347,6 +348,21 @@ uint64_t sched_next_timer(void)
 	if (nrunning || nready)
 		return 1;
 	return 0;
+}
+
+int sched_rq_position(const struct task *tk)
+{
+	int n = 1;
+
+	for (const struct task *t = rq_head; t; t = t->rq_next, n++)
+		if (t == tk)
+			return n;
+	return 0;
+}
+
+uint64_t sched_last_progress(void)
+{
+	return last_progress;
 }
 
 void sched_get_stats(struct sched_stats *out)

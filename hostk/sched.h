@@ -55,6 +55,11 @@ void sched_tick(void);
 /* When the timer must fire next: 0 for never (idle), else ns from now. */
 uint64_t sched_next_timer(void);
 
+/* A ready task's place in the run queue (1 is next), 0 if not queued. */
+int sched_rq_position(const struct task *tk);
+/* When a guest task last ran or stopped (CLOCK_MONOTONIC ns). */
+uint64_t sched_last_progress(void);
+
 struct sched_stats {
 	uint64_t switches, preemptions, blocks, sleeps, wakeups, idle_ns;
 	int ncpus, quantum_ms, running, ready;

@@ -255,6 +255,20 @@ static void put_result(struct line *l, long nr, long ret, enum disp d)
 		put(l, ") = %ld <%s>", ret, disp_names[d]);
 }
 
+size_t trace_call_format(char *buf, size_t size, const struct task *tk, long nr, const unsigned long *arg)
+{
+	struct line l = { .n = 0 };
+	bool json = out_json;
+
+	out_json = false;	/* always the plain form: it goes to a person */
+	put_call(&l, tk, nr, arg);
+	out_json = json;
+	l.buf[l.n] = 0;
+	/* put_call leaves out its own "[tid] " and the closing parenthesis. */
+	snprintf(buf, size, "%s)", strchr(l.buf, ']') ? strchr(l.buf, ']') + 2 : l.buf);
+	return strlen(buf);
+}
+
 size_t trace_format(char *buf, size_t size, const struct task *tk, long nr, const unsigned long *arg,
 		    long ret, enum disp d)
 {

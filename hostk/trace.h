@@ -20,6 +20,8 @@ extern bool out_json;
 /* The line trace_syscall() prints, without the newline. */
 size_t trace_format(char *buf, size_t size, const struct task *tk, long nr, const unsigned long *arg,
 		    long ret, enum disp d);
+/* "name(args)" of a syscall, decoded as the trace does, in plain text. */
+size_t trace_call_format(char *buf, size_t size, const struct task *tk, long nr, const unsigned long *arg);
 void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, long ret, enum disp d);
 /* A syscall whose arguments are gone by its exit (execve): printed at entry,
  * its result later as "<... resumed>". */
