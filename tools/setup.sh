@@ -19,6 +19,7 @@ HK_PACKAGES=(
 	"toybox:toybox"
 	"perl:perl"
 	"python3:/usr/bin/python3"
+	"time:/usr/bin/time"
 	# hostk trace-host (BPF): without them hostk builds without it
 	"libbpf-dev:/usr/include/bpf/libbpf.h"
 	"libelf-dev:/usr/include/libelf.h"
