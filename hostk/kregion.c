@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exc.h"
 #include "inject.h"
 #include "irq.h"
 #include "kregion.h"
@@ -108,6 +109,9 @@ static void fill(void)
 	for (int s = 0; s < NR_SOFTIRQS; s++)
 		snprintf(kr->softirq_names[s], HK_NAME_LEN, "%s", softirq_names[s]);
 	kr->psw.intr_enabled = 1;
+	kr->nr_exc = NR_EXC;
+	for (int e = 0; e < NR_EXC; e++)
+		snprintf(kr->exc_names[e], HK_NAME_LEN, "%s", exc_names[e]);
 	kr->off_scratch = HK_KREGION_HEAD;
 	kr->scratch_slots = HK_SCRATCH_SLOTS;
 	kr->scratch_slot_size = HK_SCRATCH_SLOT;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "exc.h"
 #include "filter.h"
 #include "policy.h"
 #include "stop.h"
@@ -40,6 +41,7 @@ static const char usage_text[] =
 	"  --kill NAME         kill any guest process that makes syscall NAME\n"
 	"  --init              a minimal init is pid 1 and runs PROG as pid 2 (signals forwarded)\n"
 	"  --watchdog S        when no guest task ran for S seconds and nothing is due, print every task's state\n"
+	"  --on-exception=ACT  a guest's CPU exception: deliver (as Linux), kill, or stop (left for a debugger)\n"
 	"  --uid-map IN:OUT[:N]  guest uids IN.. are host uids OUT.. (default for root: 0:1000000000:65536;\n"
 	"                      for others: their own uid only)\n"
 	"  --gid-map IN:OUT[:N]  the same for gids (default: as --uid-map)\n"
@@ -77,7 +79,7 @@ static FILE *open_out(const char *path)
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM, O_INIT, O_UIDMAP,
-	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG };
+	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -93,6 +95,7 @@ static int cmd_run(int argc, char **argv)
 		{ "gid-map", required_argument, 0, O_GIDMAP },
 		{ "host-root", no_argument, 0, O_HOSTROOT },
 		{ "watchdog", required_argument, 0, O_WATCHDOG },
+		{ "on-exception", required_argument, 0, O_ONEXC },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -139,6 +142,13 @@ static int cmd_run(int argc, char **argv)
 			bo.watchdog = (int)strtol(optarg, &end, 10);
 			if (*end || bo.watchdog < 1 || bo.watchdog > 86400)
 				bad_usage("--watchdog wants seconds from 1 to 86400, not '%s'", optarg);
+			break;
+		case O_ONEXC:
+			for (c = 0; c < NR_EXC_ACTIONS && strcmp(optarg, exc_action_names[c]); c++)
+				;
+			if (c == NR_EXC_ACTIONS)
+				bad_usage("--on-exception wants deliver, kill or stop, not '%s'", optarg);
+			exc_action = (enum exc_action)c;
 			break;
 		case 'h': usage(0);
 		default: usage(EXIT_USAGE);

@@ -91,6 +91,36 @@ static bool sig_caught(pid_t tid, int sig)
 	return p && (strtoull(p + 7, NULL, 16) >> (sig - 1) & 1);
 }
 
+/* hostk lets a task go, stopped (--on-exception=stop): a debugger may
+ * attach once hostk is no longer its tracer.  It stays in the guests'
+ * namespaces, under their filter. */
+static void let_go(struct task *tk)
+{
+	ptrace(PTRACE_DETACH, tk->tid, 0, SIGSTOP);
+	sched_exit(tk);
+	testdev_forget(tk);
+	kregion_scratch_put(tk);
+	task_exit(tk);
+}
+
+/* --on-exception=kill|stop, for the exception a task just took. */
+static void exc_act(struct task *tk, int sig)
+{
+	struct proc *p = tk->proc;
+
+	if (exc_action == EXC_KILL) {
+		warn("pid %d killed by its exception (signal %d): --on-exception=kill", p->vpid, sig);
+		kill(p->pid, SIGKILL);
+		sched_resume(tk, 0);
+		return;
+	}
+	warn("pid %d (host pid %d) is stopped at its exception (signal %d) and no longer traced: "
+	     "attach a debugger with 'gdb -p %d', or end it with 'kill -KILL %d'", p->vpid, p->pid, sig, p->pid, p->pid);
+	p->let_go = true;
+	kill(p->pid, SIGSTOP);	/* its other threads stop too, and go as they report */
+	let_go(tk);
+}
+
 /* Signal ids are the guests' own already; hostk's business is exceptions
  * and its own alarms. */
 static void on_signal(struct task *tk, int sig)
@@ -98,11 +128,17 @@ static void on_signal(struct task *tk, int sig)
 	siginfo_t si;
 
 	if (ptrace(PTRACE_GETSIGINFO, tk->tid, 0, &si) == 0) {
+		bool exc = exc_seen(tk, &si);
+
+		if (exc && exc_action != EXC_DELIVER) {
+			exc_act(tk, sig);
+			return;
+		}
 		/* A fault pid 1 has no handler for kills an untraced init; a
 		 * traced one the host keeps alive, faulting for ever (it does
 		 * not clear an init's SIGNAL_UNKILLABLE under ptrace).  So hostk
 		 * ends it, and reports the fault as what it died of. */
-		if (exc_seen(tk, &si) && tk->proc == init_proc && !sig_caught(tk->tid, sig)) {
+		if (exc && tk->proc == init_proc && !sig_caught(tk->tid, sig)) {
 			init_fault = sig;
 			trace_event(tk, "pid 1 killed by its exception (signal %d)", sig);
 			kill(tk->proc->pid, SIGKILL);
@@ -169,6 +205,10 @@ static void on_stop(pid_t tid, int status)
 			sched_resume(tk, 0);
 			return;
 		}
+	}
+	if (tk->proc->let_go) {
+		let_go(tk);
+		return;
 	}
 	sched_stopped_for_hostk(tk);
 	switch (event) {

@@ -27,6 +27,7 @@ struct proc {
 	struct proc *kids, *sib_prev, *sib_next;	/* its children */
 	int nthreads;
 	bool own_filter;	/* installed a seccomp filter of its own */
+	bool let_go;		/* stopped at an exception and left to a debugger */
 	struct ktimer itimer;	/* ITIMER_REAL and alarm(), hostk's own */
 	uint64_t it_interval;	/* re-armed by this when its SIGALRM is taken */
 	uint64_t utime_ns, stime_ns;	/* of its threads that are gone */

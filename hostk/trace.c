@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "exc.h"
 #include "irq.h"
 #include "policy.h"
 #include "sched.h"
@@ -347,7 +348,7 @@ void trace_interrupts(void)
 static struct {
 	uint64_t calls, errors, ns;
 } st[NR_SYSCALLS + 1];		/* the last row: numbers outside the table */
-static uint64_t exceptions[NSIG];
+static uint64_t exceptions[NR_EXC];
 
 void stats_start(void)
 {
@@ -364,10 +365,9 @@ void stats_trap(long nr, uint64_t ns, long ret)
 		st[i].errors++;
 }
 
-void stats_exception(int sig)
+void stats_exception(int kind)
 {
-	if (sig > 0 && sig < NSIG)
-		exceptions[sig]++;
+	exceptions[kind]++;
 }
 
 /* One interrupt line's row of the statistics. */
@@ -470,9 +470,9 @@ void stats_report(void)
 		}
 		fprintf(stats_fp, "],\"exceptions\":{");
 		first = true;
-		for (int s = 1; s < NSIG; s++)
-			if (exceptions[s]) {
-				fprintf(stats_fp, "%s\"SIG%s\":%lu", first ? "" : ",", sigabbrev_np(s), exceptions[s]);
+		for (int k = 0; k < NR_EXC; k++)
+			if (exceptions[k]) {
+				fprintf(stats_fp, "%s\"%s\":%lu", first ? "" : ",", exc_names[k], exceptions[k]);
 				first = false;
 			}
 		fprintf(stats_fp, "},");
@@ -491,9 +491,9 @@ void stats_report(void)
 			i < NR_SYSCALLS ? systab[i].name : "unknown");
 	}
 	fprintf(stats_fp, "%10lu %8s %12.1f %10s  total\n", traps, "", (double)ns / 1e3, "");
-	for (int s = 1; s < NSIG; s++)
-		if (exceptions[s])
-			fprintf(stats_fp, "exceptions: SIG%s %lu\n", sigabbrev_np(s), exceptions[s]);
+	for (int k = 0; k < NR_EXC; k++)
+		if (exceptions[k])
+			fprintf(stats_fp, "exceptions: %s %lu\n", exc_names[k], exceptions[k]);
 	report_machine(stats_fp);
 	fflush(stats_fp);
 }

@@ -32,7 +32,7 @@ void trace_event(const struct task *tk, const char *fmt, ...) __attribute__((for
 void trace_interrupts(void);
 
 void stats_trap(long nr, uint64_t ns, long ret);
-void stats_exception(int sig);
+void stats_exception(int kind);	/* enum exc_kind */
 void stats_start(void);
 void stats_report(void);
 

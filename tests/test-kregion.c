@@ -115,7 +115,10 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(OFF(off_scratch), 880);
 	ck_assert_uint_eq(OFF(scratch_slots), 884);
 	ck_assert_uint_eq(OFF(scratch_slot_size), 888);
-	ck_assert_uint_eq(sizeof(struct hk_kregion), 896);
+	ck_assert_uint_eq(OFF(nr_exc), 892);
+	ck_assert_uint_eq(OFF(exc_names), 896);
+	ck_assert_uint_eq(OFF(exc_count), 896 + HK_MAX_EXC * HK_NAME_LEN);
+	ck_assert_uint_eq(sizeof(struct hk_kregion), 1280);
 	ck_assert_uint_eq(OFF(jiffies) % 8, 0);
 	ck_assert_uint_eq(OFF(seq) % 4, 0);
 

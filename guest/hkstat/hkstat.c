@@ -119,6 +119,9 @@ static void show_text(const volatile struct hk_kregion *kr, const struct hk_kreg
 	printf("\ntasks         %" PRIu32 " threads in %" PRIu32 " processes\n", k->ntasks, k->nprocs);
 	printf("traps         %" PRIu64 ", exceptions %" PRIu64 ", fence refusals %" PRIu64 "\n",
 	       k->traps, k->exceptions, k->fence_refusals);
+	for (i = 0; i < k->nr_exc && i < HK_MAX_EXC; i++)
+		if (k->exc_count[i])
+			printf("  exception   %-16s %" PRIu64 "\n", nm(k->exc_names[i], b), k->exc_count[i]);
 	printf("scheduling    %" PRIu64 " context switches, %" PRIu64 " preemptions\n",
 	       k->context_switches, k->preemptions);
 	printf("%-13s %-16s %s\n", "irq", "line", "count");
@@ -167,6 +170,14 @@ static void show_json(const volatile struct hk_kregion *kr, const struct hk_kreg
 	printf(",\"current\":%" PRId32 "}", p->current);
 	ju("ntasks", k->ntasks), ju("nprocs", k->nprocs), ju("traps", k->traps);
 	ju("exceptions", k->exceptions), ju("fence_refusals", k->fence_refusals);
+	printf(",\"exception_kinds\":{");
+	for (i = 0, sep = ""; i < k->nr_exc && i < HK_MAX_EXC; i++) {
+		printf("%s", sep);
+		jstr(nm(k->exc_names[i], b));
+		printf(":%" PRIu64, k->exc_count[i]);
+		sep = ",";
+	}
+	printf("}");
 	ju("context_switches", k->context_switches), ju("preemptions", k->preemptions);
 	printf(",\"irqs\":[");
 	for (i = 0; i < nirqs(k); i++) {

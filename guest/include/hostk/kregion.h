@@ -27,6 +27,7 @@
 #define HK_MAX_SOFTIRQS		8
 #define HK_NAME_LEN		16
 #define HK_MAX_SYSCALLS		512
+#define HK_MAX_EXC		16
 
 /* The processor status word, as hostk keeps it. */
 enum hk_mode { HK_MODE_USER = 0, HK_MODE_KERNEL = 1 };
@@ -80,7 +81,10 @@ struct hk_kregion {
 	uint32_t off_scratch;
 	uint32_t scratch_slots;
 	uint32_t scratch_slot_size;
-	uint32_t pad1;
+	uint32_t nr_exc;			/* kinds of exception in use */
+	char exc_names[HK_MAX_EXC][HK_NAME_LEN];
+	/* Live, under seq: exceptions seen, per kind (see exceptions for all). */
+	uint64_t exc_count[HK_MAX_EXC];
 };
 
 _Static_assert(offsetof(struct hk_kregion, magic) == 0, "kregion ABI");
@@ -91,7 +95,9 @@ _Static_assert(offsetof(struct hk_kregion, jiffies) == 608, "kregion ABI");
 _Static_assert(offsetof(struct hk_kregion, psw) == 640, "kregion ABI");
 _Static_assert(offsetof(struct hk_kregion, irq_count) == 672, "kregion ABI");
 _Static_assert(offsetof(struct hk_kregion, off_scratch) == 880, "kregion ABI");
-_Static_assert(sizeof(struct hk_kregion) == 896, "kregion ABI");
+_Static_assert(offsetof(struct hk_kregion, exc_names) == 896, "kregion ABI");
+_Static_assert(offsetof(struct hk_kregion, exc_count) == 1152, "kregion ABI");
+_Static_assert(sizeof(struct hk_kregion) == 1280, "kregion ABI");
 _Static_assert(sizeof(struct hk_kregion) + HK_MAX_SYSCALLS <= HK_KREGION_HEAD, "kregion fits");
 
 #endif
