@@ -83,7 +83,6 @@ static int find_vdso_syscall(void)
 
 static void fill(void)
 {
-	static const char *const dnames[] = { "none", "fast", "emulate", "check", "deny", "kill" };
 	unsigned char *disp = (unsigned char *)kr + sizeof *kr;
 	struct timespec now;
 
@@ -97,9 +96,9 @@ static void fill(void)
 	snprintf(kr->kernel_version, sizeof kr->kernel_version, "%s", HOSTK_VERSION);
 	clock_gettime(CLOCK_REALTIME, &now);
 	kr->boot_time_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-	_Static_assert(NR_DISP <= NELEM(dnames), "a name for every disposition");
-	for (size_t i = 0; i < NELEM(dnames); i++)
-		snprintf(kr->disp_names[i], HK_NAME_LEN, "%s", dnames[i]);
+	_Static_assert(NR_DISP <= NELEM(kr->disp_names), "the region names every disposition");
+	for (int i = 0; i < NR_DISP; i++)
+		snprintf(kr->disp_names[i], HK_NAME_LEN, "%s", disp_names[i]);
 	for (long nr = 0; nr < NR_SYSCALLS; nr++)
 		disp[nr] = (unsigned char)sys_disp(nr);
 	kr->nr_irqs = NR_IRQS;

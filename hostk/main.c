@@ -20,6 +20,7 @@
 static const char usage_text[] =
 	"Usage: hostk run [OPTIONS] [--] PROG [ARGS...]   run PROG as the first guest (pid 1)\n"
 	"       hostk syscalls [--json] [--filter]        print the trap table (or the seccomp filter)\n"
+	"       hostk policy check FILE | show NAME | list  validate a policy file, print a built-in one\n"
 	"       hostk bench [--json] [--svg FILE] [--smoke] [--peers] [-n CALLS] [--reps R]\n"
 	"                                                 a null syscall under every interception mechanism\n"
 	"       hostk bench workloads [--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]\n"
@@ -37,6 +38,8 @@ static const char usage_text[] =
 	"  --no-pin            do not pin hostk and the guests to host CPUs\n"
 	"  --hz N              timer interrupts per second while guests run (default 100)\n"
 	"  --quantum MS        time slice before a running task is preempted (default 10)\n"
+	"  --policy FILE|NAME  a policy file, or a built-in one: default, strict, trace-all, permissive\n"
+	"                      (syscall dispositions, path rules, limits; see hostk policy show NAME)\n"
 	"  --deny NAME[=ERR]   make syscall NAME fail with errno ERR (name or number; default EPERM)\n"
 	"  --kill NAME         kill any guest process that makes syscall NAME\n"
 	"  --init              a minimal init is pid 1 and runs PROG as pid 2 (signals forwarded)\n"
@@ -79,7 +82,7 @@ static FILE *open_out(const char *path)
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM, O_INIT, O_UIDMAP,
-	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC };
+	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC, O_POLICY };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -96,13 +99,18 @@ static int cmd_run(int argc, char **argv)
 		{ "host-root", no_argument, 0, O_HOSTROOT },
 		{ "watchdog", required_argument, 0, O_WATCHDOG },
 		{ "on-exception", required_argument, 0, O_ONEXC },
+		{ "policy", required_argument, 0, O_POLICY },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	struct boot_opts bo = { .cpus = 1, .pin = true, .hz = 100, .quantum_ms = 10 };
-	const char *trace_path = NULL, *stats_path = NULL;
+	const char *trace_path = NULL, *stats_path = NULL, *policy = "default";
+	/* --deny and --kill amend the policy, whatever their order. */
+	const char *amend[256];
+	enum disp amend_disp[256];
+	int namend = 0;
 	bool trace = false, stats = false;
-	char *path, *end;
+	char *path, *end, err[512];
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -127,13 +135,15 @@ static int cmd_run(int argc, char **argv)
 				bad_usage("--quantum wants milliseconds from 1 to 10000, not '%s'", optarg);
 			break;
 		case O_DENY:
-			if (policy_set(optarg, D_DENY) < 0)
-				bad_usage("--deny: unknown syscall or errno in '%s'", optarg);
-			break;
 		case O_KILL:
-			if (strchr(optarg, '=') || policy_set(optarg, D_KILL) < 0)
-				bad_usage("--kill: unknown syscall '%s'", optarg);
+			if (namend == (int)NELEM(amend))
+				bad_usage("%s", "too many --deny and --kill options");
+			if (c == O_KILL && strchr(optarg, '='))
+				bad_usage("--kill takes no errno: '%s'", optarg);
+			amend_disp[namend] = c == O_DENY ? D_DENY : D_KILL;
+			amend[namend++] = optarg;
 			break;
+		case O_POLICY: policy = optarg; break;
 		case O_INIT: bo.ns.init = true; break;
 		case O_UIDMAP: bo.ns.uid_map = optarg; break;
 		case O_GIDMAP: bo.ns.gid_map = optarg; break;
@@ -156,6 +166,12 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		bad_usage("%s", "run: no program given");
+	if (policy_load(policy, err, sizeof err) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	for (int i = 0; i < namend; i++)
+		if (policy_set(amend[i], amend_disp[i]) < 0)
+			bad_usage(amend_disp[i] == D_DENY ? "--deny: unknown syscall or errno in '%s'" :
+				  "--kill: unknown syscall '%s'", amend[i]);
 	path = boot_resolve(argv[optind]);
 	if (trace)
 		trace_fp = open_out(trace_path);
@@ -208,6 +224,33 @@ static int cmd_syscalls(int argc, char **argv)
 	return 0;
 }
 
+/* hostk policy check FILE | hostk policy show NAME */
+static int cmd_policy(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc == 3 && !strcmp(argv[1], "check")) {
+		if (policy_load(argv[2], err, sizeof err) < 0)
+			die_status(EXIT_USAGE, "%s", err);
+		printf("%s: a valid policy\n", argv[2]);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "show")) {
+		const char *text = policy_builtin(argv[2]);
+
+		if (!text)
+			bad_usage("policy show: no built-in policy '%s' (default, strict, trace-all, permissive)", argv[2]);
+		fputs(text, stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		for (int i = 0; policy_names[i]; i++)
+			puts(policy_names[i]);
+		return 0;
+	}
+	bad_usage("%s", "policy wants: check FILE | show NAME | list");
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -218,6 +261,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "syscalls"))
 		return cmd_syscalls(argc - 1, argv + 1);
+	if (!strcmp(cmd, "policy"))
+		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace-host"))

@@ -14,7 +14,10 @@
  *   - mount namespace: a procfs of the guests' pid namespace on /proc, and
  *     /sys (with the cgroup file systems under it) read-only;
  *   - IPC, UTS, cgroup namespaces: SysV IPC, the host name and the cgroup
- *     view are the guests' own.
+ *     view are the guests' own;
+ *   - the policy's path rules, as mounts (a new root of the allowed paths,
+ *     read-only binds, empty mounts over hidden ones), and its limits as
+ *     hard rlimits: nothing to check per syscall, nothing to race.
  * hostk writes the id maps from outside (ns_write_maps); the child, once
  * they are written, takes its identity and mounts (ns_enter). */
 #include <errno.h>
@@ -28,12 +31,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <limits.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ns.h"
+#include "policy.h"
 
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
@@ -214,29 +221,179 @@ void ns_init(void)
 	}
 }
 
+/* Make dir and its parents, in the new root being built. */
+static int mkdirs(const char *dir)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof p, "%s", dir);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* Bind path (as the old root has it) into the new root at NEWROOT: the new
+ * root is built on /dev (the host's /dev comes back inside it), so that
+ * /proc stays in view, which the host wants before it lets a user namespace
+ * mount a procfs of its own. */
+#define NEWROOT "/dev"
+
+static int bind_into_new_root(const char *path)
+{
+	char to[PATH_MAX];
+	struct stat st;
+	int rc, fd;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;	/* nothing there to show */
+	snprintf(to, sizeof to, NEWROOT "%s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if ((rc = mkdirs(to)) < 0)
+			return rc;
+	} else {
+		*strrchr(to, '/') = 0;
+		if ((rc = mkdirs(to)) < 0)
+			return rc;
+		snprintf(to, sizeof to, NEWROOT "%s", path);
+		if ((fd = open(to, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) < 0)
+			return -errno;
+		close(fd);
+	}
+	return mount(path, to, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+}
+
+/* path allow: a new root with only the allowed paths in it, and /dev, /sys
+ * and a procfs of the guests' pid namespace.  The working directory
+ * follows if it is still there. */
+static int new_root(void)
+{
+	char cwd[PATH_MAX];
+	int dev, rc;
+
+	if (!getcwd(cwd, sizeof cwd))
+		snprintf(cwd, sizeof cwd, "/");
+	if ((dev = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)) < 0)
+		return -errno;
+	if (mount("hostk-root", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return -errno;
+	for (int i = 0; i < npath_rules; i++)
+		if (path_rules[i].kind == PATH_ALLOW && (rc = bind_into_new_root(path_rules[i].path)) < 0)
+			return rc;
+	if ((rc = bind_into_new_root("/sys")) < 0 || (rc = mkdirs(NEWROOT "/proc")) < 0 ||
+	    (rc = mkdirs(NEWROOT "/dev")) < 0)
+		return rc;
+	if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    syscall(SYS_move_mount, dev, "", AT_FDCWD, NEWROOT "/dev", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	close(dev);
+	/* pivot_root(".", "."): the old root lands under the new one, and is
+	 * let go of at once. */
+	if (chdir(NEWROOT) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0)
+		return -errno;
+	if (chdir(cwd) < 0 && chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
+/* path readonly and hide, on whatever root the guests have. */
+static int path_rule(const struct path_rule *r)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct stat st;
+
+	if (stat(r->path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;	/* nothing there to protect */
+	if (r->kind == PATH_READONLY) {
+		if (mount(r->path, r->path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    syscall(SYS_mount_setattr, AT_FDCWD, r->path, AT_RECURSIVE, &ro, sizeof ro) < 0)
+			return -errno;
+		return 0;
+	}
+	/* Hidden: an empty read-only directory over a directory, the empty
+	 * /dev/null over anything else. */
+	if (S_ISDIR(st.st_mode))
+		return mount("hostk-hidden", r->path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     "mode=0755,size=4k") < 0 ? -errno : 0;
+	return mount("/dev/null", r->path, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
+/* The limits the host enforces per process: hard limits no guest can raise
+ * (that needs CAP_SYS_RESOURCE in the host's user namespace).  RLIMIT_NPROC
+ * is counted per user in the guests' user namespace: the tree's tasks.  The
+ * CPU limit is the tree's, hostk's to enforce (stop.c); a process's own
+ * RLIMIT_CPU, a little later, stands behind it. */
+static int set_limits(void)
+{
+	const struct { int res; unsigned long v; } l[] = {
+		{ RLIMIT_NPROC, limits.tasks }, { RLIMIT_AS, limits.as }, { RLIMIT_NOFILE, limits.nofile },
+		{ RLIMIT_FSIZE, limits.fsize }, { RLIMIT_CPU, limits.cpu_s ? limits.cpu_s + 2 : 0 },
+	};
+
+	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++) {
+		struct rlimit rl = { l[i].v, l[i].v };
+
+		if (l[i].v && setrlimit(l[i].res, &rl) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int take_identity(uid_t uid, gid_t gid)
+{
+	if (setresgid(gid, gid, gid) < 0 || (!deny_setgroups && setgroups(0, NULL) < 0) ||
+	    setresuid(uid, uid, uid) < 0)
+		return -errno;
+	return 0;
+}
+
 int ns_enter(const char **what)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 					     MOUNT_ATTR_NOEXEC };
 	uid_t uid = (uid_t)uid_map.inside;
 	gid_t gid = (gid_t)gid_map.inside;
+	bool allow = false, early = uid == 0 || deny_setgroups;
+	int rc;
 
+	/* The namespace's own ids, first if they keep the capabilities the
+	 * namespace came with (guest root; an ordinary user, who keeps its
+	 * uid): the mounts below need them, and the files a new root is made
+	 * of need an owner the namespace maps.  A map whose first uid is not
+	 * root takes it last, once the mounts are made. */
+	*what = "taking the guest's identity";
+	if (early && (rc = take_identity(uid, gid)) < 0)
+		return rc;
 	/* Nothing mounted here reaches the host; the host's mounts still reach
 	 * the guests. */
 	*what = "making the guests' mounts private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return -errno;
+	for (int i = 0; i < npath_rules; i++)
+		allow |= path_rules[i].kind == PATH_ALLOW;
+	*what = "making a root of the policy's allowed paths";
+	if (allow && (rc = new_root()) < 0)
+		return rc;
 	*what = "mounting a procfs of the guests' pid namespace on /proc (is something mounted over part of /proc?)";
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	if (!allow && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -errno;
 	*what = "making /sys read-only";
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &ro, sizeof ro) < 0)
 		return -errno;
-	/* Last, the namespace's own ids: the capabilities the namespace came
-	 * with are needed above, and go with a non-root identity. */
+	*what = "applying the policy's path rules";
+	for (int k = PATH_READONLY; k <= PATH_HIDE; k++)
+		for (int i = 0; i < npath_rules; i++)
+			if (path_rules[i].kind == (enum path_kind)k && (rc = path_rule(&path_rules[i])) < 0)
+				return rc;
+	*what = "setting the policy's limits";
+	if ((rc = set_limits()) < 0)
+		return rc;
 	*what = "taking the guest's identity";
-	if (setresgid(gid, gid, gid) < 0 || (!deny_setgroups && setgroups(0, NULL) < 0) ||
-	    setresuid(uid, uid, uid) < 0)
-		return -errno;
+	if (!early && (rc = take_identity(uid, gid)) < 0)
+		return rc;
 	return 0;
 }

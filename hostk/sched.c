@@ -33,6 +33,7 @@ static int nready;
 static struct sched_stats st;
 static uint64_t idle_since;
 static uint64_t last_progress;	/* a task last stopped for hostk or was resumed */
+static uint64_t cpu_ns;		/* charged to all guests, user and system */
 
 void sched_init(int n, int quantum_ms)
 {
@@ -56,8 +57,10 @@ void sched_stopped_for_hostk(struct task *tk)
 {
 	uint64_t now = now_ns();
 
-	if (tk->sstate == TS_RUNNING && tk->run_since)
+	if (tk->sstate == TS_RUNNING && tk->run_since) {
 		tk->utime_ns += now - tk->run_since;
+		cpu_ns += now - tk->run_since;
+	}
 	tk->stopped_at = last_progress = now;
 }
 
@@ -65,8 +68,10 @@ void sched_stopped_for_hostk(struct task *tk)
 static void go(struct task *tk, int sig, uint64_t now)
 {
 	/* What hostk spent on it since it stopped is its system time. */
-	if (tk->stopped_at)
+	if (tk->stopped_at) {
 		tk->stime_ns += now - tk->stopped_at;
+		cpu_ns += now - tk->stopped_at;
+	}
 	tk->stopped_at = 0;
 	tk->run_since = last_progress = now;
 	if (kr) {
@@ -126,6 +131,7 @@ static void charge(struct task *tk, uint64_t now)
 {
 	if (tk->sstate == TS_RUNNING && tk->run_since) {
 		tk->utime_ns += now - tk->run_since;
+		cpu_ns += now - tk->run_since;
 		tk->run_since = now;
 	}
 }
@@ -358,6 +364,11 @@ int sched_rq_position(const struct task *tk)
 		if (t == tk)
 			return n;
 	return 0;
+}
+
+uint64_t sched_cpu_ns(void)
+{
+	return cpu_ns;
 }
 
 uint64_t sched_last_progress(void)

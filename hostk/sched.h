@@ -57,6 +57,8 @@ uint64_t sched_next_timer(void);
 
 /* A ready task's place in the run queue (1 is next), 0 if not queued. */
 int sched_rq_position(const struct task *tk);
+/* CPU time charged to all guests so far, user and system (ns). */
+uint64_t sched_cpu_ns(void);
 /* When a guest task last ran or stopped (CLOCK_MONOTONIC ns). */
 uint64_t sched_last_progress(void);
 

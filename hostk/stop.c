@@ -19,6 +19,8 @@
 #include "exc.h"
 #include "irq.h"
 #include "kregion.h"
+#include "ktimer.h"
+#include "policy.h"
 #include "sched.h"
 #include "softirq.h"
 #include "testdev.h"
@@ -281,9 +283,29 @@ static __attribute__((noinline)) long wait_report(int *status)
 	return ret;
 }
 
+/* The policy's CPU limit is for the guests together: past it, they all go. */
+static struct ktimer budget;
+
+static void check_budget(struct ktimer *kt)
+{
+	uint64_t used = sched_cpu_ns();
+
+	if (used < limits.cpu_s * NSEC_PER_SEC) {
+		ktimer_add(kt, now_ns() + NSEC_PER_SEC / 10);
+		return;
+	}
+	warn("the guests used their %lu s of CPU (the policy's limit cpu): killed", limits.cpu_s);
+	if (init_host_pid > 0)
+		kill(init_host_pid, SIGKILL);	/* and with pid 1, its whole namespace */
+}
+
 void kernel_loop_prepare(void)
 {
 	irq_set_idle_window((uintptr_t)hk_wait_begin, (uintptr_t)hk_wait_end);
+	if (limits.cpu_s) {
+		budget.fn = check_budget;
+		ktimer_add(&budget, now_ns() + NSEC_PER_SEC / 10);
+	}
 }
 
 int kernel_loop(void)

@@ -15,6 +15,7 @@ const char *const disp_names[NR_DISP] = {
 	[D_CHECK] = "check",
 	[D_DENY] = "deny",
 	[D_KILL] = "kill",
+	[D_TRAP] = "trap",
 };
 _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 	       "disp_names needs one name per enum disp");
@@ -105,7 +106,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(setsockopt, 5, A_FD, A_INT, A_INT, A_PTR, A_UINT),
 	FAST(getsockopt, 5, A_FD, A_INT, A_INT, A_PTR, A_PTR),
 	CHECK(clone, 5, sys_clone, NULL, "no new namespaces; CLONE_UNTRACED dropped", A_CLONE, A_PTR, A_PTR, A_PTR, A_PTR),
-	FAST(fork, 0),
+	CHECK(fork, 0, sys_fork, NULL, "the policy's task limit"),
 	BLOCK(vfork, 0, sys_vfork, NULL, "the parent waits for its child: CPU given up"),
 	CHECK(execve, 3, sys_execve, NULL, "tracks the guest's image", A_STR, A_PTR, A_PTR),
 	FAST(exit, 1, A_INT),

@@ -15,7 +15,8 @@ enum disp {
 	D_EMULATE,	/* hostk computes the result; the host syscall is skipped */
 	D_CHECK,	/* hostk validates or rewrites arguments, then the host runs it */
 	D_DENY,		/* fails with the row's errno (EPERM unless the row says) */
-	D_KILL,		/* the calling process is killed with SIGSYS */
+	D_KILL,		/* the calling process is killed (SIGKILL) */
+	D_TRAP,		/* a policy's: traps (to be traced), then the host runs it */
 	NR_DISP
 };
 

@@ -101,6 +101,7 @@ void trap_seccomp(struct task *tk)
 			kill(tk->proc->pid, SIGKILL);
 			return;
 		case D_FAST:	/* the filter allows these; nothing to do */
+		case D_TRAP:	/* a policy wants to see it: the host runs it */
 			act = TRAP_RUN;
 			break;
 		case D_EMULATE:

@@ -13,16 +13,33 @@
 #include <sys/wait.h>
 
 #include "../kregion.h"
+#include "../policy.h"
 #include "../trace.h"
 #include "../trap.h"
 #include "../uaccess.h"
 #include "sys.h"
 
+/* The policy's task limit, for the whole tree.  The host enforces it too
+ * (RLIMIT_NPROC, counted per user in the guests' user namespace), but not
+ * for a guest that is the host's root (--host-root): so hostk counts. */
+static bool over_task_limit(struct trap *t)
+{
+	if (!limits.tasks || (unsigned long)ntasks < limits.tasks)
+		return false;
+	t->ret = -EAGAIN;
+	return true;
+}
+
+enum trap_action sys_fork(struct trap *t)
+{
+	return over_task_limit(t) ? TRAP_RETURN : TRAP_RUN;
+}
+
 enum trap_action sys_clone(struct trap *t)
 {
 	unsigned long flags = t->arg[0];
 
-	if ((t->ret = clone_flags_check(flags)))
+	if (over_task_limit(t) || (t->ret = clone_flags_check(flags)))
 		return TRAP_RETURN;
 	/* In a register: the host runs with exactly the flags checked here. */
 	if (flags & CLONE_UNTRACED)
@@ -46,6 +63,8 @@ enum trap_action sys_clone3(struct trap *t)
 	size_t size = t->arg[1];
 	unsigned long copy;
 
+	if (over_task_limit(t))
+		return TRAP_RETURN;
 	if (size < CLONE_ARGS_SIZE_VER0)
 		return TRAP_RUN;	/* EINVAL from the host */
 	if (size > sizeof u) {
@@ -71,6 +90,8 @@ enum trap_action sys_clone3(struct trap *t)
 
 enum trap_action sys_vfork(struct trap *t)
 {
+	if (over_task_limit(t))
+		return TRAP_RETURN;
 	t->wait = WAIT_BLOCK;
 	return TRAP_RUN;
 }

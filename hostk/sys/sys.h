@@ -12,7 +12,7 @@
 struct proc;
 
 /* proc.c: creation, waiting, exec */
-sys_enter_fn sys_clone, sys_clone3, sys_vfork;
+sys_enter_fn sys_fork, sys_clone, sys_clone3, sys_vfork;
 sys_enter_fn sys_wait;
 sys_exit_fn sys_wait4_exit, sys_waitid_exit;
 sys_enter_fn sys_execve;
