@@ -257,6 +257,7 @@ int main(int argc, char **argv)
 
 	if (!cmd)
 		usage(EXIT_USAGE);
+	crash_handlers_setup();
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "syscalls"))

@@ -1,6 +1,7 @@
 /* Fatal errors and warnings.  Only main() paths die; everything a guest can
  * cause is answered with an errno for the guest instead. */
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -106,6 +107,38 @@ ssize_t read_proc(pid_t tid, const char *file, void *buf, size_t size)
 	close(fd);
 	((char *)buf)[n > 0 ? n : 0] = 0;
 	return n;
+}
+
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+	static const char head[] = "hostk: internal error: fatal signal in hostk itself; backtrace:\n";
+	void *frames[64];
+	int n;
+
+	(void)si;
+	(void)uc;
+	if (write(STDERR_FILENO, head, sizeof head - 1) > 0) {
+		n = backtrace(frames, 64);
+		backtrace_symbols_fd(frames, n, STDERR_FILENO);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void crash_handlers_setup(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa = { .sa_sigaction = on_crash, .sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK };
+	static char altstack[64 << 10];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+	void *frame;
+
+	/* backtrace() loads its unwinder the first time: not in a handler. */
+	backtrace(&frame, 1);
+	sigaltstack(&ss, NULL);
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < NELEM(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 int start_thread(void *(*fn)(void *), void *arg)

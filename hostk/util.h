@@ -29,6 +29,11 @@ char *xstrdup(const char *s);
  * or -errno.  A text file longer than size is cut. */
 ssize_t read_proc(pid_t tid, const char *file, void *buf, size_t size);
 
+/* hostk's own faults (a bug, never a guest's doing): one line, a backtrace
+ * on stderr, then the default action.  hostk is not dumpable, so this is
+ * all the evidence there will be. */
+void crash_handlers_setup(void);
+
 /* Start a hostk thread with every signal blocked from its first instruction
  * (interrupts are for the kernel thread only).  0 or an errno. */
 int start_thread(void *(*fn)(void *), void *arg);
