@@ -27,6 +27,7 @@ static bool booted;
 static uint64_t programmed;	/* the deadline armed in the host, 0: none */
 static uint64_t next_tick;	/* 0: the scheduler needs no ticks */
 static struct timer_stats st;
+static int timer_line;
 
 uint64_t jiffies_now(void)
 {
@@ -62,9 +63,9 @@ void timer_reprogram(void)
 	arm_at(next);
 }
 
-static void timer_top(int line)
+static void timer_top(int line, void *cookie)
 {
-	(void)line;
+	(void)line, (void)cookie;
 	raise_softirq(SOFTIRQ_TIMER);
 }
 
@@ -86,7 +87,7 @@ static void timer_bh(void)
 		else
 			next_tick = 0;
 	}
-	irq_bh_done(IRQ_TIMER);
+	irq_bh_done(timer_line);
 	if (kr) {
 		int krs = kr_begin();
 
@@ -107,7 +108,9 @@ int timer_boot(int hz)
 	timer_hz = hz;
 	tick_ns = NSEC_PER_SEC / (uint64_t)hz;
 	boot_ns = now_ns();
-	irq_register(IRQ_TIMER, timer_top);
+	/* The first line requested: line 0, the one SIGALRM raises. */
+	if ((timer_line = request_irq("timer", IPL_CLOCK, timer_top, NULL, NULL)) != 0)
+		return timer_line < 0 ? timer_line : -EBUSY;
 	open_softirq(SOFTIRQ_TIMER, timer_bh);
 	booted = true;
 	if (kr) {

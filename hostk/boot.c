@@ -24,14 +24,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../drivers/devices.h"
 #include "boot.h"
 #include "ns.h"
 #include "filter.h"
+#include "inject.h"
 #include "irq.h"
 #include "kregion.h"
 #include "sched.h"
 #include "stop.h"
-#include "testdev.h"
+#include "policy.h"
 #include "trace.h"
 #include "timer.h"
 #include "task.h"
@@ -361,13 +363,28 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 			  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
 			  PTRACE_O_TRACEEXIT;
+	static const char *const seek_family[] = { "lseek", "pread64", "pwrite64", "preadv", "pwritev", "fsync",
+						   "fdatasync" };
+	static const char *const stat_family[] = { "stat", "fstat", "lstat", "newfstatat", "statx" };
 	const char *why;
+	char err[256];
 	int sp[2], rc;
 	pid_t pid;
 
 	probe();
 	if ((why = ns_configure(&o->ns)))
 		die_status(EXIT_USAGE, "%s", why);
+	/* Devices: a bad one is one line before any guest.  A device with
+	 * positions makes the seek family trap (sys_fdio lets the rest go);
+	 * any device, the stat family (a device file is not a socket). */
+	if (devices_probe(err, sizeof err) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	if (devices_seekable())
+		for (size_t i = 0; i < NELEM(seek_family); i++)
+			policy_need_trap(seek_family[i]);
+	if (devices_count())
+		for (size_t i = 0; i < NELEM(stat_family); i++)
+			policy_need_trap(stat_family[i]);
 	if ((rc = filter_build()) < 0)
 		die("cannot build the seccomp filter: %s", strerror(-rc));
 	if ((rc = kregion_boot()) < 0)
@@ -416,14 +433,17 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	}
 	if (write(sp[0], "g", 1) != 1)
 		die_errno("starting the guest");
-	kregion_set_listener(boot_handshake(sp[0], pid));
+	inject_set_gate(boot_handshake(sp[0], pid));
+	if ((rc = devices_learn_files(pid)) < 0) {
+		kill(pid, SIGKILL);
+		die("cannot find the devices' files in the guests' /dev/hostk: %s", strerror(-rc));
+	}
 	sched_init(o->cpus, o->quantum_ms);
 	sched_first(task_new(pid));
 	/* The machine's other parts: the interrupt controller (and its thread),
 	 * the timer, the test device.  Started after the clone, so the guest
 	 * never inherits their threads' state. */
-	if ((rc = irq_boot()) < 0 || (rc = timer_boot(o->hz)) < 0 ||
-	    (rc = testdev_boot(o->pin && o->cpus == 1 ? sched_getcpu() : -1)) < 0) {
+	if ((rc = irq_boot()) < 0 || (rc = timer_boot(o->hz)) < 0 || (rc = devices_start(o->pin && o->cpus == 1 ? sched_getcpu() : -1)) < 0) {
 		kill(pid, SIGKILL);
 		die("cannot start the interrupt controller and devices: %s", strerror(-rc));
 	}

@@ -8,6 +8,7 @@
  * from running either. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/futex.h>
 #include <seccomp.h>
 #include <linux/sockios.h>
@@ -19,6 +20,7 @@
 #include <termios.h>
 
 #include "filter.h"
+#include "../guest/include/hostk/devices.h"
 #include "../guest/include/hostk/hkcall.h"
 #include "kregion.h"
 #include "systab.h"
@@ -48,6 +50,8 @@ struct argrule {
 static const struct argrule argrules[] = {
 	/* Keystrokes into the terminal the guest shares with the host's shell. */
 	CMD(SYS_ioctl, 1, TIOCSTI), CMD(SYS_ioctl, 1, TIOCLINUX),
+	/* hostk's devices' ioctls (their own type), and a block device's size. */
+	{ SYS_ioctl, 1, { { 1, SCMP_CMP_MASKED_EQ, 0xff00, HK_IOC_TYPE << 8 } } }, CMD(SYS_ioctl, 1, BLKGETSIZE64),
 	CMD(SYS_prctl, 0, PR_SET_SECCOMP),
 	FIXED_AND(SYS_mmap, 0, SCMP_CMP_GE, FENCE_LOW), FIXED_AND(SYS_mmap, 1, SCMP_CMP_GT, FENCE_REACH),
 	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),

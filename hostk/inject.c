@@ -59,7 +59,20 @@ static int wait_stop(struct task *tk, int *status)
  * notification: install fd in the guest as the answer (1), and answer any
  * stray notification with ENOSYS.  0: a stop of tk came first (a signal
  * cut the wait short): the caller handles it and asks again.  Bounded. */
-static int answer_gate(struct task *tk, int listener, int fd, long *result)
+static int gate = -1;
+
+void inject_set_gate(int listener)
+{
+	gate = listener;
+}
+
+/* How the gate installs a descriptor: where, and with what flags. */
+struct install {
+	int fd, target;
+	bool cloexec;
+};
+
+static int answer_gate(struct task *tk, int listener, const struct install *in, long *result)
 {
 	for (int waits = 0; waits < 100; waits++) {
 		struct pollfd pfd = { .fd = listener, .events = POLLIN };
@@ -77,8 +90,11 @@ static int answer_gate(struct task *tk, int listener, int fd, long *result)
 			continue;	/* withdrawn meanwhile (a signal or a kill) */
 		if ((pid_t)req.pid == tk->tid && req.data.nr == HK_CALL_NR && req.data.args[0] == HK_OP_GATE &&
 		    req.data.args[1] == filter_cookie) {
-			struct seccomp_notif_addfd add = { .id = req.id, .flags = SECCOMP_ADDFD_FLAG_SEND,
-							   .srcfd = (uint32_t)fd, .newfd_flags = O_CLOEXEC };
+			struct seccomp_notif_addfd add = {
+				.id = req.id, .srcfd = (uint32_t)in->fd, .newfd_flags = in->cloexec ? O_CLOEXEC : 0,
+				.flags = SECCOMP_ADDFD_FLAG_SEND | (in->target >= 0 ? SECCOMP_ADDFD_FLAG_SETFD : 0),
+				.newfd = in->target >= 0 ? (uint32_t)in->target : 0,
+			};
 
 			*result = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 			if (*result < 0) {	/* e.g. its descriptor table is full: say so */
@@ -97,10 +113,10 @@ static int answer_gate(struct task *tk, int listener, int fd, long *result)
 /* Run the loaded syscall from its entry to its exit stop, answering the
  * gate on the way if listener >= 0.  A signal that arrives meanwhile is
  * held back and sent again afterwards.  Returns the guest's result. */
-static long run_injected(struct task *tk, int listener, int fd)
+static long run_injected(struct task *tk, const struct install *in)
 {
 	int status, pending_sig = 0, asked = 0;
-	long gate = 0;
+	long result = 0;
 
 	if (ptrace(PTRACE_SYSCALL, tk->tid, 0, 0) < 0)
 		return -ESRCH;
@@ -118,15 +134,14 @@ static long run_injected(struct task *tk, int listener, int fd)
 				tgkill(tk->proc->pid, tk->tid, pending_sig);
 			if (info.exit.rval <= -ERESTART_FIRST && info.exit.rval >= -ERESTART_LAST)
 				return -EINTR;	/* cut short: the caller may try again */
-			return asked > 0 ? gate : info.exit.rval;
+			return asked > 0 ? result : info.exit.rval;
 		}
 		if (status >> 16 == 0 && sig != SIGTRAP && sig != (SIGTRAP | 0x80))
 			pending_sig = sig;
 		if (ptrace(PTRACE_SYSCALL, tk->tid, 0, 0) < 0)
 			return -ESRCH;
 		/* Past its entry stop, the marker waits for its notification. */
-		if (listener >= 0 && asked <= 0 && sig == (SIGTRAP | 0x80) &&
-		    (asked = answer_gate(tk, listener, fd, &gate)) < 0)
+		if (in && asked <= 0 && sig == (SIGTRAP | 0x80) && (asked = answer_gate(tk, gate, in, &result)) < 0)
 			return asked;
 	}
 	return -EIO;
@@ -145,12 +160,15 @@ static int load(struct task *tk, const regs_t *regs, unsigned long insn, long nr
 
 long inject_syscall(struct task *tk, const regs_t *regs, unsigned long insn, long nr, const unsigned long args[6])
 {
-	return load(tk, regs, insn, nr, args) < 0 ? -ESRCH : run_injected(tk, -1, -1);
+	return load(tk, regs, insn, nr, args) < 0 ? -ESRCH : run_injected(tk, NULL);
 }
 
-long inject_fd(struct task *tk, const regs_t *regs, unsigned long insn, int listener, int fd)
+long inject_fd(struct task *tk, const regs_t *regs, unsigned long insn, int fd, int target, bool cloexec)
 {
 	const unsigned long args[6] = { HK_OP_GATE, filter_cookie };
+	const struct install in = { fd, target, cloexec };
 
-	return load(tk, regs, insn, HK_CALL_NR, args) < 0 ? -ESRCH : run_injected(tk, listener, fd);
+	if (gate < 0)
+		return -ENOSYS;
+	return load(tk, regs, insn, HK_CALL_NR, args) < 0 ? -ESRCH : run_injected(tk, &in);
 }

@@ -2,6 +2,8 @@
 #ifndef HOSTK_INJECT_H
 #define HOSTK_INJECT_H
 
+#include <stdbool.h>
+
 #include "task.h"
 
 /* tk is at a syscall-exit stop with registers regs; insn is the address of a
@@ -11,9 +13,12 @@
  * exit report is left for the kernel loop).  The caller writes the registers
  * it wants the guest to resume with afterwards. */
 long inject_syscall(struct task *tk, const regs_t *regs, unsigned long insn, long nr, const unsigned long args[6]);
-/* The same, for the notification gate's marker syscall (filter.h): hostk
- * answers it through listener by installing its descriptor fd in the guest
- * (close-on-exec).  Returns the descriptor's number in the guest, or -errno. */
-long inject_fd(struct task *tk, const regs_t *regs, unsigned long insn, int listener, int fd);
+/* The notification gate's listener (hostk's end, from the first guest). */
+void inject_set_gate(int listener);
+/* Put hostk's descriptor fd into the guest through the gate: the marker
+ * syscall (filter.h) is injected and answered by installing fd, at number
+ * target if it is >= 0 (replacing what is there, as dup2 does), else at
+ * the lowest free one.  Returns the number in the guest, or -errno. */
+long inject_fd(struct task *tk, const regs_t *regs, unsigned long insn, int fd, int target, bool cloexec);
 
 #endif

@@ -15,6 +15,7 @@
  * other: nothing is lost.  The unit tests drive the same state machine with
  * a direct transport instead of signals. */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,23 +32,18 @@
 
 #define SEQ __ATOMIC_SEQ_CST
 
-const char *const irq_names[NR_IRQS] = {
-	[IRQ_TIMER] = "timer",
-	[IRQ_TEST_LO] = "test-lo",
-	[IRQ_TEST_HI] = "test-hi",
-};
-_Static_assert(NELEM(irq_names) == NR_IRQS, "a name for every line");
-_Static_assert(NR_IRQS <= HK_MAX_IRQS, "the kernel region shows every line");
-
-static const int line_ipl[NR_IRQS] = {
-	[IRQ_TIMER] = IPL_CLOCK,
-	[IRQ_TEST_LO] = IPL_TEST_LO,
-	[IRQ_TEST_HI] = IPL_TEST_HI,
-};
-_Static_assert(NELEM(line_ipl) == NR_IRQS, "a priority for every line");
-
-static irq_handler_fn *tops[NR_IRQS];
-static struct irq_counts counts[NR_IRQS];
+/* The lines drivers registered: the kernel names no device. */
+static struct line {
+	const char *name;
+	int ipl;
+	irq_top_fn *top;
+	irq_bottom_fn *bottom;
+	void *cookie;
+} lines[MAX_IRQS];
+static int nlines;
+static int line_ipl[MAX_IRQS];		/* lines[l].ipl, read from top halves */
+static uint64_t bh_pending;		/* lines whose bottom half is due */
+static struct irq_counts counts[MAX_IRQS];
 
 static uint64_t pending;	/* raised, not delivered */
 static uint64_t masked;
@@ -63,9 +59,9 @@ struct samples {
 	uint64_t v[NSAMPLES];
 	uint64_t n;
 };
-static struct samples top_ns[NR_IRQS], to_top_ns[NR_IRQS], to_bh_ns[NR_IRQS];
-static uint64_t raised_at[NR_IRQS];	/* when the line last went pending */
-static uint64_t served_raise[NR_IRQS];	/* raise time of the last delivery */
+static struct samples top_ns[MAX_IRQS], to_top_ns[MAX_IRQS], to_bh_ns[MAX_IRQS];
+static uint64_t raised_at[MAX_IRQS];	/* when the line last went pending */
+static uint64_t served_raise[MAX_IRQS];	/* raise time of the last delivery */
 
 static void sample(struct samples *s, uint64_t v)
 {
@@ -130,8 +126,8 @@ static void publish(void)
 	kr->psw.mask = __atomic_load_n(&masked, SEQ);
 	kr->psw.pending = __atomic_load_n(&pending, SEQ);
 	kr->psw.intr_enabled = (uint32_t)__atomic_load_n(&enabled, SEQ);
-	kr->nr_irqs = NR_IRQS;
-	for (int l = 0; l < NR_IRQS; l++)
+	kr->nr_irqs = (uint32_t)nlines;
+	for (int l = 0; l < nlines; l++)
 		kr->irq_count[l] = counts[l].delivered;
 	kr_end(krs);
 }
@@ -142,9 +138,66 @@ static bool deliverable(int line)
 	       line_ipl[line] > __atomic_load_n(&ipl, SEQ);
 }
 
-void irq_register(int line, irq_handler_fn *top)
+static void run_bottom_halves(void);
+
+int request_irq(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom, void *cookie)
 {
-	tops[line] = top;
+	int l = nlines;
+
+	if (l == MAX_IRQS || ipl <= IPL_NONE || ipl >= IPL_HIGH)
+		return -ENOSPC;
+	lines[l] = (struct line){ name, ipl, top, bottom, cookie };
+	line_ipl[l] = ipl;
+	if (bottom)
+		open_softirq(SOFTIRQ_DEV, run_bottom_halves);
+	__atomic_store_n(&nlines, l + 1, SEQ);
+	if (kr) {
+		int krs = kr_begin();
+
+		snprintf(kr->irq_names[l], HK_NAME_LEN, "%s", name);
+		kr->nr_irqs = (uint32_t)(l + 1);
+		kr_end(krs);
+	}
+	return l;
+}
+
+void irq_reset(void)
+{
+	nlines = 0;
+	memset(lines, 0, sizeof lines);
+	memset(line_ipl, 0, sizeof line_ipl);
+	memset(counts, 0, sizeof counts);
+	pending = masked = waited = bh_pending = 0;
+	ipl = IPL_NONE;
+	enabled = 1;
+	nesting = max_nesting = 0;
+}
+
+int nr_irqs(void)
+{
+	return nlines;
+}
+
+const char *irq_name(int line)
+{
+	return line >= 0 && line < nlines ? lines[line].name : "?";
+}
+
+void irq_schedule_bh(int line)
+{
+	__atomic_fetch_or(&bh_pending, bit(line), SEQ);
+	raise_softirq(SOFTIRQ_DEV);
+}
+
+/* The device softirq: every line's bottom half that its top half asked
+ * for, in line order. */
+static void run_bottom_halves(void)
+{
+	uint64_t p = __atomic_exchange_n(&bh_pending, 0, SEQ);
+
+	for (int l = 0; p; l++, p >>= 1)
+		if ((p & 1) && lines[l].bottom)
+			lines[l].bottom(l, lines[l].cookie);
 }
 
 void irq_set_kick(irq_kick_fn *k)
@@ -156,6 +209,8 @@ void irq_raise(int line)
 {
 	uint64_t old;
 
+	if (line < 0 || line >= __atomic_load_n(&nlines, SEQ))
+		return;
 	__atomic_add_fetch(&counts[line].raised, 1, SEQ);
 	__atomic_store_n(&raised_at[line], now_ns(), SEQ);
 	old = __atomic_fetch_or(&pending, bit(line), SEQ);
@@ -187,7 +242,7 @@ static int next_line(void)
 
 	if (!__atomic_load_n(&enabled, SEQ))
 		return -1;
-	for (int l = 0; l < NR_IRQS; l++)
+	for (int l = 0; l < nlines; l++)
 		if ((p & bit(l)) && line_ipl[l] > __atomic_load_n(&ipl, SEQ) &&
 		    (best < 0 || line_ipl[l] > line_ipl[best]))
 			best = l;
@@ -223,8 +278,8 @@ void irq_deliver(void)
 			counts[l].late++;
 		if (irq_tracing)
 			log_event(l, IRQ_EV_TOP, nesting);
-		if (tops[l])
-			tops[l](l);
+		if (lines[l].top)
+			lines[l].top(l, lines[l].cookie);
 		sample(&top_ns[l], now_ns() - t0);
 		nesting--;
 		__atomic_store_n(&ipl, s, SEQ);
@@ -324,13 +379,13 @@ int irq_max_nesting(void) { return max_nesting; }
 uint64_t irq_pending(void) { return __atomic_load_n(&pending, SEQ); }
 uint64_t irq_masked(void) { return __atomic_load_n(&masked, SEQ); }
 bool irq_enabled(void) { return __atomic_load_n(&enabled, SEQ); }
-int irq_priority(int line) { return line_ipl[line]; }
+int irq_priority(int line) { return line >= 0 && line < nlines ? line_ipl[line] : IPL_NONE; }
 
 /* The signal transport. */
 
 static int line_signal(int line)
 {
-	return line == IRQ_TIMER ? SIGALRM : SIGRTMIN + 1 + line;
+	return line == 0 ? SIGALRM : SIGRTMIN + 1 + line;	/* line 0: the timer */
 }
 
 static void kick_signal(int line)
@@ -354,7 +409,7 @@ static void on_irq_signal(int sig, siginfo_t *si, void *uc_)
 
 	(void)si;
 	if (sig == SIGALRM)
-		irq_raise(IRQ_TIMER);	/* the timer "hardware" is this very signal */
+		irq_raise(0);	/* the timer "hardware" (line 0) is this very signal */
 	else
 		irq_deliver();
 	/* The kernel loop checks for bottom halves and then waits; an interrupt
@@ -371,7 +426,7 @@ static void on_irq_signal(int sig, siginfo_t *si, void *uc_)
  * watch is one-shot: the driver re-arms it once its top half has read the
  * counter, so a busy device costs one interrupt per batch, not per event. */
 static int epfd = -1;
-static int line_fd[NR_IRQS];
+static int line_fd[MAX_IRQS];
 
 int irq_attach_eventfd(int line, int fd)
 {
@@ -390,11 +445,11 @@ void irq_rearm(int line)
 
 static void *controller(void *arg)
 {
-	struct epoll_event evs[NR_IRQS];
+	struct epoll_event evs[MAX_IRQS];
 
 	(void)arg;
 	for (;;) {
-		int n = epoll_wait(epfd, evs, NR_IRQS, -1);
+		int n = epoll_wait(epfd, evs, MAX_IRQS, -1);
 
 		for (int i = 0; i < n; i++)
 			irq_raise((int)evs[i].data.u32);
@@ -415,7 +470,7 @@ int irq_boot(void)
 	 * what nests.  SA_NODEFER lets a line interrupt its own top half's
 	 * signal frame; irq_deliver() keeps the order. */
 	sigemptyset(&sa.sa_mask);
-	for (int l = 0; l < NR_IRQS; l++)
+	for (int l = 0; l < MAX_IRQS; l++)	/* lines may come after boot */
 		if (sigaction(line_signal(l), &sa, NULL) < 0)
 			return -errno;
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)

@@ -7,27 +7,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum irq_line {
-	IRQ_TIMER,	/* line 0: the interval timer (SIGALRM) */
-	IRQ_TEST_LO,	/* the test device's low-priority line */
-	IRQ_TEST_HI,	/* the test device's high-priority line */
-	NR_IRQS
-};
+#include "../guest/include/hostk/kregion.h"
 
-/* Interrupt priority levels.  A line is delivered only above the current
- * level; a top half runs at its line's level, so only higher lines nest. */
+/* Lines are registered by drivers (request_irq), in order: the timer's is
+ * line 0.  The kernel region shows every one. */
+#define MAX_IRQS 16
+_Static_assert(MAX_IRQS <= HK_MAX_IRQS, "the kernel region shows every line");
+
+/* Interrupt priority levels, BSD's.  A line is delivered only above the
+ * current level; a top half runs at its line's level, so only higher lines
+ * nest. */
 enum ipl {
 	IPL_NONE,	/* everything enabled */
-	IPL_TEST_LO,
-	IPL_CLOCK,
-	IPL_TEST_HI,
+	IPL_BIO,	/* block devices */
+	IPL_NET,	/* network devices */
+	IPL_TTY,	/* character devices */
+	IPL_CLOCK,	/* the timer */
+	IPL_SERIAL,	/* above the clock (a device that must not wait for it) */
 	IPL_HIGH,	/* everything masked (but the shutdown NMI) */
 	NR_IPLS
 };
 
-extern const char *const irq_names[NR_IRQS];
-
-typedef void irq_handler_fn(int line);
+/* A top half runs in signal context: async-signal-safe, it acknowledges,
+ * records and schedules its bottom half.  A bottom half runs in the kernel
+ * loop, with interrupts enabled.  Both get the cookie of request_irq(). */
+typedef void irq_top_fn(int line, void *cookie);
+typedef void irq_bottom_fn(int line, void *cookie);
 
 struct irq_counts {
 	uint64_t raised;	/* times the hardware raised it */
@@ -38,8 +43,15 @@ struct irq_counts {
 	uint64_t nested;	/* delivered inside another top half */
 };
 
-/* Install a line's top half.  It runs in signal context, async-signal-safe. */
-void irq_register(int line, irq_handler_fn *top);
+/* Register a line (Linux's request_irq): its name, priority and halves.
+ * Returns the line's number, or -ENOSPC.  Before irq_boot() or after. */
+int request_irq(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom, void *cookie);
+/* From a top half: run the line's bottom half at the next safe point. */
+void irq_schedule_bh(int line);
+int nr_irqs(void);
+const char *irq_name(int line);
+/* Forget every line (tests that boot the controller more than once). */
+void irq_reset(void);
 
 /* Raise a line, from any thread or signal handler (the hardware side). */
 void irq_raise(int line);
@@ -93,8 +105,8 @@ struct irq_event {
 extern bool irq_tracing;
 bool irq_next_event(struct irq_event *ev);
 
-/* Signals: line N is SIGRTMIN+1+N; SIGALRM raises IRQ_TIMER.  Starts the
- * signal transport for the calling (kernel) thread. */
+/* Signals: line N is SIGRTMIN+1+N; SIGALRM raises line 0, the timer's.
+ * Starts the signal transport for the calling (kernel) thread. */
 int irq_boot(void);
 /* A device line: the controller raises it when fd (an eventfd) is readable.
  * One-shot: the driver calls irq_rearm() when it wants the next one. */

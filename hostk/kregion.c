@@ -54,7 +54,6 @@ struct hk_kregion *kr;
 static int kr_fd = -1;
 static int kr_ro_fd = -1;		/* read-only: what guests get */
 static bool have_mseal;			/* the host can seal mappings */
-static int listener = -1;		/* the notification gate's */
 static unsigned long vdso_syscall_off;	/* a syscall instruction in the vDSO */
 
 /* The vDSO is the same image in every 64-bit process of this host; find a
@@ -101,10 +100,7 @@ static void fill(void)
 		snprintf(kr->disp_names[i], HK_NAME_LEN, "%s", disp_names[i]);
 	for (long nr = 0; nr < NR_SYSCALLS; nr++)
 		disp[nr] = (unsigned char)sys_disp(nr);
-	kr->nr_irqs = NR_IRQS;
-	kr->nr_softirqs = NR_SOFTIRQS;
-	for (int l = 0; l < NR_IRQS; l++)
-		snprintf(kr->irq_names[l], HK_NAME_LEN, "%s", irq_names[l]);
+	kr->nr_softirqs = NR_SOFTIRQS;	/* the lines come as drivers request them */
 	for (int s = 0; s < NR_SOFTIRQS; s++)
 		snprintf(kr->softirq_names[s], HK_NAME_LEN, "%s", softirq_names[s]);
 	kr->psw.intr_enabled = 1;
@@ -148,10 +144,7 @@ int kregion_boot(void)
 	return 0;
 }
 
-void kregion_set_listener(int fd)
-{
-	listener = fd;
-}
+
 
 /* The scratch slots: a stack of free ones; a task holds at most one, for
  * the syscall it is in (its exit stop or its end gives it back). */
@@ -348,7 +341,7 @@ int kregion_map(struct task *tk, char *why, size_t len)
 	/* A signal can cut the gate's wait short: it is held back, so the
 	 * next try goes through. */
 	for (int tries = 0; tries < 3 && fd == -EINTR; tries++)
-		fd = inject_fd(tk, &regs, vdso + vdso_syscall_off, listener, kr_ro_fd);
+		fd = inject_fd(tk, &regs, vdso + vdso_syscall_off, kr_ro_fd, -1, true);
 	if ((rc = fd) < 0) {
 		snprintf(why, len, "its descriptor did not come through: %s", strerror((int)-fd));
 		goto restore;

@@ -16,9 +16,6 @@ extern struct hk_kregion *kr;
 
 /* Creates, fills and seals the region.  0 or -errno. */
 int kregion_boot(void);
-/* The notification gate's listener, through which guests get the region's
- * descriptor (hostk's end, from the first guest's filter). */
-void kregion_set_listener(int fd);
 /* At an execve's exit stop: map the region into the new image.  0, or
  * -errno with why saying what went wrong (EEXIST: the image occupies the
  * region's place). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../drivers/devices.h"
 #include "boot.h"
 #include "exc.h"
 #include "filter.h"
@@ -21,6 +22,7 @@ static const char usage_text[] =
 	"Usage: hostk run [OPTIONS] [--] PROG [ARGS...]   run PROG as the first guest (pid 1)\n"
 	"       hostk syscalls [--json] [--filter]        print the trap table (or the seccomp filter)\n"
 	"       hostk policy check FILE | show NAME | list  validate a policy file, print a built-in one\n"
+	"       hostk devices                              the kinds of device, their arguments and options\n"
 	"       hostk bench [--json] [--svg FILE] [--smoke] [--peers] [-n CALLS] [--reps R]\n"
 	"                                                 a null syscall under every interception mechanism\n"
 	"       hostk bench workloads [--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]\n"
@@ -38,6 +40,7 @@ static const char usage_text[] =
 	"  --no-pin            do not pin hostk and the guests to host CPUs\n"
 	"  --hz N              timer interrupts per second while guests run (default 100)\n"
 	"  --quantum MS        time slice before a running task is preempted (default 10)\n"
+	"  --device NAME=KIND[:ARG][,OPT=VAL...]  a device, /dev/hostk/NAME for the guests (see hostk devices)\n"
 	"  --policy FILE|NAME  a policy file, or a built-in one: default, strict, trace-all, permissive\n"
 	"                      (syscall dispositions, path rules, limits; see hostk policy show NAME)\n"
 	"  --deny NAME[=ERR]   make syscall NAME fail with errno ERR (name or number; default EPERM)\n"
@@ -82,7 +85,7 @@ static FILE *open_out(const char *path)
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM, O_INIT, O_UIDMAP,
-	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC, O_POLICY };
+	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC, O_POLICY, O_DEVICE };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -100,6 +103,7 @@ static int cmd_run(int argc, char **argv)
 		{ "watchdog", required_argument, 0, O_WATCHDOG },
 		{ "on-exception", required_argument, 0, O_ONEXC },
 		{ "policy", required_argument, 0, O_POLICY },
+		{ "device", required_argument, 0, O_DEVICE },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -144,6 +148,10 @@ static int cmd_run(int argc, char **argv)
 			amend[namend++] = optarg;
 			break;
 		case O_POLICY: policy = optarg; break;
+		case O_DEVICE:
+			if (devices_add(optarg, err, sizeof err) < 0)
+				die_status(EXIT_USAGE, "%s", err);
+			break;
 		case O_INIT: bo.ns.init = true; break;
 		case O_UIDMAP: bo.ns.uid_map = optarg; break;
 		case O_GIDMAP: bo.ns.gid_map = optarg; break;
@@ -264,6 +272,10 @@ int main(int argc, char **argv)
 		return cmd_syscalls(argc - 1, argv + 1);
 	if (!strcmp(cmd, "policy"))
 		return cmd_policy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "devices") && argc == 2) {
+		devices_list(stdout);
+		return 0;
+	}
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace-host"))

@@ -21,6 +21,7 @@
  * hostk writes the id maps from outside (ns_write_maps); the child, once
  * they are written, takes its identity and mounts (ns_enter). */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/mount.h>
@@ -39,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../drivers/devices.h"
 #include "ns.h"
 #include "policy.h"
 
@@ -46,6 +48,21 @@
 
 static struct idmap uid_map, gid_map;
 static bool deny_setgroups;	/* an ordinary user may map its gid only so */
+
+static unsigned long id_inside(const struct idmap *m, unsigned long host)
+{
+	return host >= m->outside && host - m->outside < m->count ? m->inside + (host - m->outside) : 65534;
+}
+
+uid_t ns_uid_inside(uid_t host)
+{
+	return (uid_t)id_inside(&uid_map, host);
+}
+
+gid_t ns_gid_inside(gid_t host)
+{
+	return (gid_t)id_inside(&gid_map, host);
+}
 
 int ns_parse_idmap(const char *spec, struct idmap *out)
 {
@@ -300,6 +317,59 @@ static int new_root(void)
 	return 0;
 }
 
+/* With devices: a /dev of the guests' own, so that /dev/hostk can be in it:
+ * a tmpfs with every entry of the host's /dev bound into it (the same
+ * nodes, the same devpts, so terminals keep their names), and
+ * /dev/hostk/NAME an empty file for each device (its open is the device's:
+ * drivers/devices.c).  Built on /proc, then moved onto /dev: /dev stays
+ * whole until the move, and /proc is the host's again after it, which the
+ * host wants before it lets the guests mount a procfs of their own. */
+#define STAGE "/proc"
+
+static int make_dev(void)
+{
+	char from[PATH_MAX], to[PATH_MAX], target[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int rc = 0, fd;
+	ssize_t n;
+
+	if (mount("hostk-dev", STAGE, "tmpfs", MS_NOSUID, "mode=0755") < 0 || !(d = opendir("/dev")))
+		return -errno;
+	while (!rc && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(from, sizeof from, "/dev/%s", e->d_name);
+		snprintf(to, sizeof to, STAGE "/%s", e->d_name);
+		if (lstat(from, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			if ((n = readlink(from, target, sizeof target - 1)) > 0 && (target[n] = 0, symlink(target, to) < 0))
+				rc = -errno;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode) ? mkdir(to, st.st_mode & 07777) < 0 :
+		    (fd = open(to, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) < 0 || close(fd) < 0)
+			rc = -errno;
+		else if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+			rc = -errno;
+	}
+	closedir(d);
+	if (!rc && mkdir(STAGE "/hostk", 0755) < 0)
+		rc = -errno;
+	for (int i = 0; !rc && device_name(i); i++) {
+		snprintf(to, sizeof to, STAGE "/hostk/%s", device_name(i));
+		if ((fd = open(to, O_CREAT | O_WRONLY | O_CLOEXEC, 0666)) < 0 || fchmod(fd, 0666) < 0)
+			rc = -errno;
+		else
+			close(fd);
+	}
+	if (!rc && mount(STAGE, "/dev", NULL, MS_MOVE, NULL) < 0)
+		rc = -errno;
+	return rc;
+}
+
 /* path readonly and hide, on whatever root the guests have. */
 static int path_rule(const struct path_rule *r)
 {
@@ -377,6 +447,9 @@ int ns_enter(const char **what)
 		allow |= path_rules[i].kind == PATH_ALLOW;
 	*what = "making a root of the policy's allowed paths";
 	if (allow && (rc = new_root()) < 0)
+		return rc;
+	*what = "making the guests' /dev, with /dev/hostk";
+	if (devices_count() && (rc = make_dev()) < 0)
 		return rc;
 	*what = "mounting a procfs of the guests' pid namespace on /proc (is something mounted over part of /proc?)";
 	if (!allow && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)

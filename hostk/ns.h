@@ -28,6 +28,10 @@ int ns_parse_idmap(const char *spec, struct idmap *out);
 /* Settle the maps for the options and the invoking user; NULL, or why not
  * (for a one-line error). */
 const char *ns_configure(const struct ns_opts *o);
+/* A host uid or gid as the guests see it (65534, the overflow id, if the
+ * namespace does not map it). */
+uid_t ns_uid_inside(uid_t host);
+gid_t ns_gid_inside(gid_t host);
 /* How the guests' ids map, for --help-style reports: "uid 0 -> host 1000000000 (65536 ids)". */
 void ns_describe(char *buf, size_t len);
 

@@ -145,6 +145,17 @@ static void set_disp(long nr, enum disp d, int err)
 	override_err[nr] = (uint16_t)err;
 }
 
+int policy_need_trap(const char *name)
+{
+	long nr = sys_lookup(name);
+
+	if (nr < 0)
+		return -1;
+	if (sys_disp(nr) == D_FAST)
+		set_disp(nr, D_CHECK, 0);
+	return 0;
+}
+
 int policy_set(const char *spec, enum disp d)
 {
 	char name[64];

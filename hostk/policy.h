@@ -41,6 +41,10 @@ extern struct limits limits;
  * --deny and --kill.  Returns 0, or -1 when the syscall or errno is not
  * known. */
 int policy_set(const char *spec, enum disp d);
+/* A syscall that runs at full speed (D_FAST) traps after all (D_CHECK): a
+ * feature needs to see it.  Any other disposition (a policy's deny, trap,
+ * kill) stays.  -1 if the name is not a syscall's. */
+int policy_need_trap(const char *name);
 /* Load a policy: a built-in one by name (default, strict, trace-all,
  * permissive) or a file.  0, or -1 with err saying "FILE:LINE:COL:
  * message" (or why the file cannot be read). */

@@ -23,7 +23,7 @@
 #include "policy.h"
 #include "sched.h"
 #include "softirq.h"
-#include "testdev.h"
+#include "../drivers/devices.h"
 #include "stop.h"
 #include "sys/sys.h"
 #include "trace.h"
@@ -100,7 +100,7 @@ static void let_go(struct task *tk)
 {
 	ptrace(PTRACE_DETACH, tk->tid, 0, SIGSTOP);
 	sched_exit(tk);
-	testdev_forget(tk);
+	devices_forget(tk);
 	kregion_scratch_put(tk);
 	task_exit(tk);
 }
@@ -167,7 +167,7 @@ static void on_end(pid_t tid, int status)
 		trace_event(tk, WIFEXITED(status) ? "exit %d" : "killed by signal %d",
 			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	sched_exit(tk);
-	testdev_forget(tk);
+	devices_forget(tk);
 	kregion_scratch_put(tk);
 	task_exit(tk);
 	if (was_init) {

@@ -30,8 +30,12 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 #define EMUL(n, na, fn, why, ...)	ROW(n, na, D_EMULATE, __VA_ARGS__), .enter = fn, .note = why }
 /* en checks or rewrites the arguments; ex (or NULL) fixes up the result */
 #define CHECK(n, na, en, ex, why, ...)	ROW(n, na, D_CHECK, __VA_ARGS__), .enter = en, .exit = ex, .note = why }
-/* fails with errno e */
+/* fast, unless a policy or a device makes it trap: then fn decides */
+#define FASTH(n, na, fn, why, ...)	ROW(n, na, D_FAST, __VA_ARGS__), .enter = fn, .note = why }
+#define FASTHX(n, na, en, ex, why, ...)	ROW(n, na, D_FAST, __VA_ARGS__), .enter = en, .exit = ex, .note = why }
+/* may block: gives up its CPU meanwhile */
 #define BLOCK(n, na, en, ex, why, ...)	ROW(n, na, D_CHECK, __VA_ARGS__), .enter = en, .exit = ex, .note = why, .flags = SY_BLOCK }
+/* fails with errno e */
 #define DENY(n, na, e, why, ...)	ROW(n, na, D_DENY, __VA_ARGS__), .err = e, .note = why }
 /* not implemented: ENOSYS */
 #define NONE(n, na, why, ...)		ROW(n, na, D_NONE, __VA_ARGS__), .note = why }
@@ -51,13 +55,13 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 const struct sysent systab[NR_SYSCALLS] = {
 	BLOCK(read, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
 	BLOCK(write, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
-	CHECK(open, 3, sys_open, NULL, "opens of FIFOs and devices may block: CPU given up", A_STR, A_OFLAGS, A_OCT),
+	CHECK(open, 3, sys_open, sys_open_exit, "opens of FIFOs and devices may block; /dev/hostk/NAME is a device", A_STR, A_OFLAGS, A_OCT),
 	FAST(close, 1, A_FD),
-	FAST(stat, 2, A_STR, A_PTR),
-	FAST(fstat, 2, A_FD, A_PTR),
-	FAST(lstat, 2, A_STR, A_PTR),
+	FASTHX(stat, 2, sys_stat, sys_stat_exit, "shows a hostk device as a device, while there are devices (then it traps)", A_STR, A_PTR),
+	FASTHX(fstat, 2, sys_stat, sys_stat_exit, "shows a hostk device as a device, while there are devices (then it traps)", A_FD, A_PTR),
+	FASTHX(lstat, 2, sys_stat, sys_stat_exit, "shows a hostk device as a device, while there are devices (then it traps)", A_STR, A_PTR),
 	BLOCK(poll, 3, sys_block, NULL, MAYBLOCK, A_PTR, A_UINT, A_INT),
-	FAST(lseek, 3, A_FD, A_INT, A_INT),
+	FASTH(lseek, 3, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_INT, A_INT),
 	CHECK(mmap, 6, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT, A_MMAP, A_FD, A_INT),
 	CHECK(mprotect, 3, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT),
 	CHECK(munmap, 2, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT),
@@ -66,8 +70,8 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(rt_sigprocmask, 4, A_INT, A_PTR, A_PTR, A_UINT),
 	FAST(rt_sigreturn, 0),
 	CHECK(ioctl, 3, sys_ioctl, NULL, "TIOCSTI, TIOCLINUX refused (they type into the host's terminal)", A_FD, A_HEX, A_HEX),
-	FAST(pread64, 4, A_FD, A_PTR, A_UINT, A_INT),
-	FAST(pwrite64, 4, A_FD, A_PTR, A_UINT, A_INT),
+	FASTH(pread64, 4, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_PTR, A_UINT, A_INT),
+	FASTH(pwrite64, 4, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_PTR, A_UINT, A_INT),
 	BLOCK(readv, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
 	BLOCK(writev, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
 	FAST(access, 2, A_STR, A_HEX),
@@ -123,8 +127,8 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(msgctl, 3, A_INT, A_INT, A_PTR),
 	FAST(fcntl, 3, A_FD, A_INT, A_HEX),
 	BLOCK(flock, 2, sys_block, NULL, MAYBLOCK, A_FD, A_INT),
-	FAST(fsync, 1, A_FD),
-	FAST(fdatasync, 1, A_FD),
+	FASTH(fsync, 1, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD),
+	FASTH(fdatasync, 1, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD),
 	FAST(truncate, 2, A_STR, A_INT),
 	FAST(ftruncate, 2, A_FD, A_INT),
 	FAST(getdents, 3, A_FD, A_PTR, A_UINT),
@@ -134,7 +138,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(rename, 2, A_STR, A_STR),
 	FAST(mkdir, 2, A_STR, A_OCT),
 	FAST(rmdir, 1, A_STR),
-	CHECK(creat, 2, sys_open, NULL, "opens of FIFOs and devices may block: CPU given up", A_STR, A_OCT),
+	CHECK(creat, 2, sys_open, sys_open_exit, "opens of FIFOs and devices may block; /dev/hostk/NAME is a device", A_STR, A_OCT),
 	FAST(link, 2, A_STR, A_STR),
 	FAST(unlink, 1, A_STR),
 	FAST(symlink, 2, A_STR, A_STR),
@@ -306,12 +310,12 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(inotify_add_watch, 3, A_FD, A_STR, A_HEX),
 	FAST(inotify_rm_watch, 2, A_FD, A_INT),
 	FAST(migrate_pages, 4, A_PID, A_UINT, A_PTR, A_PTR),
-	CHECK(openat, 4, sys_open, NULL, "opens of FIFOs and devices may block: CPU given up", A_FD, A_STR, A_OFLAGS, A_OCT),
+	CHECK(openat, 4, sys_open, sys_open_exit, "opens of FIFOs and devices may block; /dev/hostk/NAME is a device", A_FD, A_STR, A_OFLAGS, A_OCT),
 	FAST(mkdirat, 3, A_FD, A_STR, A_OCT),
 	FAST(mknodat, 4, A_FD, A_STR, A_OCT, A_HEX),
 	FAST(fchownat, 5, A_FD, A_STR, A_INT, A_INT, A_HEX),
 	FAST(futimesat, 3, A_FD, A_STR, A_PTR),
-	FAST(newfstatat, 4, A_FD, A_STR, A_PTR, A_HEX),
+	FASTHX(newfstatat, 4, sys_stat, sys_stat_exit, "shows a hostk device as a device, while there are devices (then it traps)", A_FD, A_STR, A_PTR, A_HEX),
 	FAST(unlinkat, 3, A_FD, A_STR, A_HEX),
 	FAST(renameat, 4, A_FD, A_STR, A_FD, A_STR),
 	FAST(linkat, 5, A_FD, A_STR, A_FD, A_STR, A_HEX),
@@ -344,8 +348,8 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(dup3, 3, A_FD, A_FD, A_HEX),
 	FAST(pipe2, 2, A_PTR, A_HEX),
 	FAST(inotify_init1, 1, A_HEX),
-	FAST(preadv, 5, A_FD, A_PTR, A_UINT, A_INT, A_INT),
-	FAST(pwritev, 5, A_FD, A_PTR, A_UINT, A_INT, A_INT),
+	FASTH(preadv, 5, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_PTR, A_UINT, A_INT, A_INT),
+	FASTH(pwritev, 5, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_PTR, A_UINT, A_INT, A_INT),
 	FAST(rt_tgsigqueueinfo, 4, A_PID, A_PID, A_SIG, A_PTR),
 	CHECK(perf_event_open, 5, sys_perf_event_open, NULL, "only the caller's own threads; no CPU-wide or cgroup events", A_PTR, A_PID, A_INT, A_FD, A_HEX),
 	BLOCK(recvmmsg, 5, sys_block, NULL, MAYBLOCK, A_FD, A_PTR, A_UINT, A_HEX, A_PTR),
@@ -381,7 +385,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	CHECK(pkey_mprotect, 4, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT, A_INT),
 	FAST(pkey_alloc, 2, A_HEX, A_HEX),
 	FAST(pkey_free, 1, A_INT),
-	FAST(statx, 5, A_FD, A_STR, A_HEX, A_HEX, A_PTR),
+	FASTHX(statx, 5, sys_stat, sys_stat_exit, "shows a hostk device as a device, while there are devices (then it traps)", A_FD, A_STR, A_HEX, A_HEX, A_PTR),
 	FAST(io_pgetevents, 6, A_HEX, A_INT, A_INT, A_PTR, A_PTR, A_PTR),
 	FAST(rseq, 4, A_PTR, A_UINT, A_HEX, A_HEX),
 	FAST(pidfd_send_signal, 4, A_FD, A_SIG, A_PTR, A_HEX),
@@ -397,7 +401,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(pidfd_open, 2, A_PID, A_HEX),
 	CHECK(clone3, 2, sys_clone3, NULL, "checked on hostk's copy in the kernel region", A_PTR, A_UINT),
 	FAST(close_range, 3, A_UINT, A_UINT, A_HEX),
-	CHECK(openat2, 4, sys_open, NULL, "opens of FIFOs and devices may block: CPU given up", A_FD, A_STR, A_PTR, A_UINT),
+	CHECK(openat2, 4, sys_open, sys_open_exit, "opens of FIFOs and devices may block; /dev/hostk/NAME is a device", A_FD, A_STR, A_PTR, A_UINT),
 	FAST(pidfd_getfd, 3, A_FD, A_FD, A_HEX),
 	FAST(faccessat2, 4, A_FD, A_STR, A_HEX, A_HEX),
 	CHECK(process_madvise, 5, sys_process_madvise, NULL, "hints only: other advice could drop or guard the kernel region", A_FD, A_PTR, A_UINT, A_INT, A_HEX),

@@ -306,25 +306,63 @@ void trace_entry(const struct task *tk, long nr, const unsigned long *arg)
 	fprintf(trace_fp, out_json ? "%s],\"unfinished\":true}\n" : "%s) ...\n", l.buf);
 }
 
-void trace_event(const struct task *tk, const char *fmt, ...)
+enum who { BY_TASK, BY_KERNEL, BY_HARDWARE };
+
+static void vevent(const struct task *tk, enum who who, const char *fmt, va_list ap)
 {
 	char msg[512];
+
+	/* The interrupts logged so far come first: they happened before. */
+	if (who != BY_HARDWARE)
+		trace_interrupts();
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (out_json)	/* messages are hostk's own words and paths: escape quotes */
+		for (char *c = msg; *c; c++)
+			if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+				*c = '\'';
+	if (out_json && tk)
+		fprintf(trace_fp, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"event\":\"%s\"}\n", since_start(),
+			tk->proc ? tk->proc->vpid : 0, tk->vtid, msg);
+	else if (out_json)
+		fprintf(trace_fp, "{\"t\":%.6f,\"%s\":true,\"event\":\"%s\"}\n", since_start(),
+			who == BY_KERNEL ? "kernel" : "hardware", msg);
+	else if (tk)
+		fprintf(trace_fp, "[%d] --- %s ---\n", tk->vtid, msg);
+	else
+		fprintf(trace_fp, "[%s] --- %s ---\n", who == BY_KERNEL ? "k" : "hw", msg);
+}
+
+void trace_event(const struct task *tk, const char *fmt, ...)
+{
 	va_list ap;
 
 	if (!trace_fp)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vevent(tk, tk ? BY_TASK : BY_KERNEL, fmt, ap);
 	va_end(ap);
-	if (out_json)	/* messages are hostk's own words and paths: escape quotes */
-		for (char *c = msg; *c; c++)
-			if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
-				*c = '\'';
-	if (out_json)
-		fprintf(trace_fp, "{\"t\":%.6f,\"pid\":%d,\"tid\":%d,\"event\":\"%s\"}\n", since_start(),
-			tk->proc ? tk->proc->vpid : 0, tk->vtid, msg);
-	else
-		fprintf(trace_fp, "[%d] --- %s ---\n", tk->vtid, msg);
+}
+
+void trace_kernel(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!trace_fp)
+		return;
+	va_start(ap, fmt);
+	vevent(NULL, BY_KERNEL, fmt, ap);
+	va_end(ap);
+}
+
+void trace_hardware(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!trace_fp)
+		return;
+	va_start(ap, fmt);
+	vevent(NULL, BY_HARDWARE, fmt, ap);
+	va_end(ap);
 }
 
 void trace_interrupts(void)
@@ -335,11 +373,11 @@ void trace_interrupts(void)
 		if (out_json)
 			fprintf(trace_fp, "{\"t\":%.6f,\"irq\":%d,\"name\":\"%s\",\"half\":\"%s\",\"depth\":%d,"
 				"\"pending\":\"%#lx\",\"masked\":\"%#lx\"}\n", (double)(ev.t - t_start) / 1e9, ev.line,
-				irq_names[ev.line], ev.kind == IRQ_EV_TOP ? "top" : "bottom", ev.depth,
+				irq_name(ev.line), ev.kind == IRQ_EV_TOP ? "top" : "bottom", ev.depth,
 				(unsigned long)ev.pending, (unsigned long)ev.masked);
 		else
 			fprintf(trace_fp, "[k] --- irq %d (%s) %s half, depth %d, pending %#lx, masked %#lx ---\n",
-				ev.line, irq_names[ev.line], ev.kind == IRQ_EV_TOP ? "top" : "bottom", ev.depth,
+				ev.line, irq_name(ev.line), ev.kind == IRQ_EV_TOP ? "top" : "bottom", ev.depth,
 				(unsigned long)ev.pending, (unsigned long)ev.masked);
 	}
 }
@@ -384,10 +422,10 @@ static void report_line(FILE *fp, int l)
 			"\"coalesced\":%lu,\"late\":%lu,\"spurious\":%lu,\"nested\":%lu,"
 			"\"top_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu},"
 			"\"raise_to_bh_ns\":{\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu}}",
-			l ? "," : "", l, irq_names[l], irq_priority(l), c.raised, c.delivered, c.coalesced, c.late,
+			l ? "," : "", l, irq_name(l), irq_priority(l), c.raised, c.delivered, c.coalesced, c.late,
 			c.spurious, c.nested, top.min, top.p50, top.p99, top.max, bh.min, bh.p50, bh.p99, bh.max);
 	else
-		fprintf(fp, "  %-8s %3d %9lu %9lu %9lu %6lu %8lu %6lu  %6lu/%lu/%lu     %.1f/%.1f/%.1f\n", irq_names[l],
+		fprintf(fp, "  %-8s %3d %9lu %9lu %9lu %6lu %8lu %6lu  %6lu/%lu/%lu     %.1f/%.1f/%.1f\n", irq_name(l),
 			irq_priority(l), c.raised, c.delivered, c.coalesced, c.late, c.spurious, c.nested, top.p50,
 			top.p99, top.max, (double)bh.p50 / 1e3, (double)bh.p99 / 1e3, (double)bh.max / 1e3);
 }
@@ -405,7 +443,7 @@ static void report_machine(FILE *fp)
 		bh_us = (double)ts.bh_ns / 1e3 / (double)ts.bh_runs;
 	if (out_json) {
 		fprintf(fp, "\"interrupts\":[");
-		for (int l = 0; l < NR_IRQS; l++)
+		for (int l = 0; l < nr_irqs(); l++)
 			report_line(fp, l);
 		fprintf(fp, "],\"softirqs\":{");
 		for (int s = 0; s < NR_SOFTIRQS; s++)
@@ -421,7 +459,7 @@ static void report_machine(FILE *fp)
 	fprintf(fp, "interrupts (max nesting %d):\n", irq_max_nesting());
 	fprintf(fp, "  %-8s %3s %9s %9s %9s %6s %8s %6s  %-22s %s\n", "line", "ipl", "raised", "delivered",
 		"coalesced", "late", "spurious", "nested", "top half ns p50/p99/max", "raise->bottom us p50/p99/max");
-	for (int l = 0; l < NR_IRQS; l++)
+	for (int l = 0; l < nr_irqs(); l++)
 		report_line(fp, l);
 	fprintf(fp, "softirqs:");
 	for (int s = 0; s < NR_SOFTIRQS; s++)

@@ -27,6 +27,11 @@ void trace_syscall(const struct task *tk, long nr, const unsigned long *arg, lon
  * its result later as "<... resumed>". */
 void trace_entry(const struct task *tk, long nr, const unsigned long *arg);
 void trace_event(const struct task *tk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An event of the kernel's own (a bottom half's), not of a task: "[k] --- ... ---". */
+void trace_kernel(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An event of a device's hardware side, from its own thread (the stream's
+ * lock keeps lines whole): "[hw] --- ... ---". */
+void trace_hardware(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print what the top halves logged (kernel loop only). */
 void trace_interrupts(void);

@@ -12,7 +12,9 @@
 #include "kregion.h"
 #include "policy.h"
 #include "sched.h"
-#include "testdev.h"
+#include "../drivers/devices.h"
+#include "../guest/include/hostk/hkcall.h"
+#include "hkcall.h"
 #include "trace.h"
 #include "trap.h"
 #include "util.h"
@@ -171,7 +173,9 @@ void trap_exit(struct task *tk)
 		return;
 	memcpy(t.arg, s->arg, sizeof t.arg);
 	t.ret = host_ret = reg_ret(&t.regs);
-	if (e && e->exit)
+	if (s->dev)
+		devices_exit(&t);	/* a driver's operation that slept */
+	else if (e && e->exit)
 		e->exit(&t);
 	else if (s->nr == HK_CALL_NR)
 		hkcall_exit(&t);

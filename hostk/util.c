@@ -4,6 +4,7 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -143,14 +144,39 @@ void crash_handlers_setup(void)
 
 int start_thread(void *(*fn)(void *), void *arg)
 {
+	return start_thread_off(fn, arg, -1);
+}
+
+int start_thread_off(void *(*fn)(void *), void *arg, int avoid_cpu)
+{
 	sigset_t all, old;
+	pthread_attr_t attr;
 	pthread_t th;
+	cpu_set_t set;
 	int rc;
 
+	if ((rc = pthread_attr_init(&attr)))
+		return rc;
+	/* Off avoid_cpu from its first instruction, if the host has another. */
+	if (avoid_cpu >= 0 && sched_getaffinity(0, sizeof set, &set) == 0) {
+		CPU_CLR(avoid_cpu, &set);
+		if (CPU_COUNT(&set) == 0) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+			for (int c = 0; c < n && c < CPU_SETSIZE; c++)
+				if (c != avoid_cpu)
+					CPU_SET(c, &set);
+		}
+		if (CPU_COUNT(&set))
+			pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+	}
+	/* Signals blocked from its first instruction: interrupts are for the
+	 * kernel thread only. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&th, NULL, fn, arg);
+	rc = pthread_create(&th, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (!rc)
 		pthread_detach(th);
 	return rc;

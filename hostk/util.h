@@ -37,6 +37,9 @@ void crash_handlers_setup(void);
 /* Start a hostk thread with every signal blocked from its first instruction
  * (interrupts are for the kernel thread only).  0 or an errno. */
 int start_thread(void *(*fn)(void *), void *arg);
+/* The same, kept off avoid_cpu (hostk's, when it is pinned to one): a
+ * device's hardware is not the processor.  avoid_cpu -1: anywhere. */
+int start_thread_off(void *(*fn)(void *), void *arg, int avoid_cpu);
 
 /* Time in nanoseconds.  Guests hand hostk any timespec or timeval they like:
  * every conversion saturates at KTIME_MAX (~292 years, as Linux's ktime_t

@@ -1,8 +1,10 @@
 /* Unit test of real interrupts in one process: the test is hostk's kernel
  * thread.  irq_boot() installs the signal transport (an RT signal per line to
  * this thread, SIGALRM for the timer) and starts the controller's thread,
- * which watches device eventfds; testdev_boot() starts the test device's
- * hardware thread.  The test is also the kernel loop, so its waits run the
+ * which watches device eventfds.  Some cases drive the real test device
+ * (drivers/test.c: testdev_boot() starts its hardware thread); the nesting
+ * cases are a device of their own, two lines whose eventfds they write and
+ * whose top halves record what they saw.  The test is also the kernel loop, so its waits run the
  * bottom halves (do_softirq) themselves.  Every wait is a poll for a stated
  * condition with a generous bound, never a sleep that stands for one. */
 #include <check.h>
@@ -26,8 +28,13 @@
 #include "hostk/kregion.h"
 #include "hostk/sched.h"
 #include "hostk/softirq.h"
-#include "hostk/testdev.h"
 #include "hostk/timer.h"
+#include "drivers/driver.h"
+#include "drivers/test.h"
+
+#define IRQ_TIMER 0	/* SIGALRM's line: the first requested */
+#define IPL_TEST_LO IPL_BIO
+#define IPL_TEST_HI IPL_SERIAL
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -62,13 +69,54 @@ static bool wait_until(bool (*cond)(void), uint64_t timeout)
 	}
 }
 
-static struct hk_dev_counts dev(int line)
+/* The real test device's counts for which (HK_TEST_LO or HK_TEST_HI). */
+static struct hk_dev_counts dev(int which)
 {
 	struct hk_dev_counts c;
 
 	memset(&c, 0xa5, sizeof c);
-	testdev_counts(line, &c);
+	testdev_counts(which, &c);
 	return c;
+}
+
+static struct irq_counts counts_of(int line)
+{
+	struct irq_counts c;
+
+	memset(&c, 0xa5, sizeof c);
+	irq_counts(line, &c);
+	return c;
+}
+
+/* The nesting cases' own device: a timer line that nothing arms (so lines
+ * are numbered as in hostk), then LO and HI with the given top halves. */
+static int lo_line = -1, hi_line = -1, lo_fd = -1, hi_fd = -1;
+
+static void no_top(int line, void *cookie)
+{
+	(void)line;
+	(void)cookie;
+}
+
+static void boot_lines(irq_top_fn *lo_top, irq_top_fn *hi_top)
+{
+	ck_assert_int_eq(irq_boot(), 0);
+	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, no_top, NULL, NULL), 0);
+	lo_line = request_irq("test-lo", IPL_TEST_LO, lo_top, NULL, NULL);
+	hi_line = request_irq("test-hi", IPL_TEST_HI, hi_top, NULL, NULL);
+	ck_assert_int_eq(lo_line, 1);
+	ck_assert_int_eq(hi_line, 2);
+	ck_assert_int_ge(lo_fd = dev_line_eventfd(lo_line), 0);
+	ck_assert_int_ge(hi_fd = dev_line_eventfd(hi_line), 0);
+}
+
+/* The hardware's raise: async-signal-safe, so a top half may do it. */
+static void raise_fd(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof one) != (ssize_t)sizeof one)
+		abort();
 }
 
 static void boot_device(void)
@@ -85,7 +133,7 @@ static void boot_device(void)
 
 static bool burst_arrived(void)
 {
-	struct hk_dev_counts c = dev(IRQ_TEST_LO);
+	struct hk_dev_counts c = dev(HK_TEST_LO);
 
 	/* Every event written, and the controller has raised the line (once:
 	 * its eventfd watch is one-shot), so the raise found the mask. */
@@ -94,7 +142,7 @@ static bool burst_arrived(void)
 
 static bool burst_handled(void)
 {
-	return dev(IRQ_TEST_LO).handled >= BURST;
+	return dev(HK_TEST_LO).handled >= BURST;
 }
 
 START_TEST(test_burst_masked)
@@ -102,23 +150,23 @@ START_TEST(test_burst_masked)
 	struct hk_dev_counts c;
 
 	boot_device();
-	irq_mask(IRQ_TEST_LO);
-	testdev_raise(IRQ_TEST_LO, BURST);
+	irq_mask(testdev_line(HK_TEST_LO));
+	testdev_raise(HK_TEST_LO, BURST);
 	ck_assert_msg(wait_until(burst_arrived, 10 * SEC), "the device did not raise %d events: %llu",
-		      BURST, (unsigned long long)dev(IRQ_TEST_LO).device_raised);
-	c = dev(IRQ_TEST_LO);
+		      BURST, (unsigned long long)dev(HK_TEST_LO).device_raised);
+	c = dev(HK_TEST_LO);
 	ck_assert_uint_eq(c.delivered, 0);	/* nothing got through the mask */
 	ck_assert_uint_eq(c.handled, 0);
-	ck_assert_uint_eq(irq_pending() & (1ull << IRQ_TEST_LO), 1ull << IRQ_TEST_LO);
+	ck_assert_uint_eq(irq_pending() & (1ull << testdev_line(HK_TEST_LO)), 1ull << testdev_line(HK_TEST_LO));
 
-	irq_unmask(IRQ_TEST_LO);
+	irq_unmask(testdev_line(HK_TEST_LO));
 	ck_assert_msg(wait_until(burst_handled, 10 * SEC), "handled %llu of %d",
-		      (unsigned long long)dev(IRQ_TEST_LO).handled, BURST);
+		      (unsigned long long)dev(HK_TEST_LO).handled, BURST);
 	do_softirq();	/* the bottom half of the last delivery */
-	c = dev(IRQ_TEST_LO);
+	c = dev(HK_TEST_LO);
 	ck_assert_uint_eq(c.device_raised, BURST);
 	ck_assert_uint_eq(c.handled, BURST);
-	/* The accounting (drivers/testdev.c top_half): a delivery that reads a
+	/* The accounting (drivers/test.c top_half): a delivery that reads a
 	 * counter of n >= 1 handles n events and reports n - 1 coalesced; one
 	 * that reads nothing handles none and reports itself spurious.  The
 	 * controller adds to coalesced only for a raise that finds the line
@@ -132,17 +180,17 @@ START_TEST(test_burst_masked)
 	ck_assert_uint_eq(c.throttled, 0);
 	ck_assert_uint_eq(irq_pending(), 0);
 	/* The other line saw none of it. */
-	c = dev(IRQ_TEST_HI);
+	c = dev(HK_TEST_HI);
 	ck_assert_uint_eq(c.device_raised, 0);
 	ck_assert_uint_eq(c.raised, 0);
 	ck_assert_uint_eq(c.delivered, 0);
 }
 END_TEST
 
-/* Nesting with real signals.  The test's own top halves replace the device
- * driver's: they leave the eventfd unread, and nothing re-arms the watch, so
- * each line interrupts exactly once per test (an unread eventfd would only
- * raise again after irq_rearm()). */
+/* Nesting with real signals, on the cases' own lines.  Their top halves
+ * leave the eventfd unread, and nothing re-arms the watch, so each line
+ * interrupts exactly once per case (an unread eventfd would only raise
+ * again after irq_rearm()). */
 
 static volatile int lo_calls, hi_calls;
 static volatile int lo_depth, hi_depth, lo_ipl, hi_ipl;
@@ -161,8 +209,9 @@ static void spin_until(volatile int *flag, uint64_t timeout)
 }
 
 /* LO: raise HI at the device, and wait in the top half for it to arrive. */
-static void lo_raises_hi(int line)
+static void lo_raises_hi(int line, void *cookie)
 {
+	(void)cookie;
 	(void)line;
 	lo_running = 1;
 	lo_calls++;
@@ -170,10 +219,7 @@ static void lo_raises_hi(int line)
 	lo_ipl = spl_current();
 	lo_tid = gettid_();
 	if (lo_calls == 1) {
-		/* testdev_raise takes the device's mutex: safe here, as the
-		 * thread this handler interrupted released it before the LO
-		 * event could be written (the hardware thread needs it first). */
-		testdev_raise(IRQ_TEST_HI, 1);
+		raise_fd(hi_fd);
 		spin_until(&hi_done, 2 * SEC);
 		lo_saw_hi = hi_done;
 	}
@@ -181,8 +227,9 @@ static void lo_raises_hi(int line)
 	lo_done = 1;
 }
 
-static void hi_notes(int line)
+static void hi_notes(int line, void *cookie)
 {
+	(void)cookie;
 	(void)line;
 	hi_calls++;
 	hi_depth = irq_nesting();
@@ -199,12 +246,10 @@ static bool lo_finished(void)
 
 START_TEST(test_nest_hi_in_lo)
 {
-	struct hk_dev_counts c;
+	struct irq_counts c;
 
-	boot_device();
-	irq_register(IRQ_TEST_LO, lo_raises_hi);
-	irq_register(IRQ_TEST_HI, hi_notes);
-	testdev_raise(IRQ_TEST_LO, 1);
+	boot_lines(lo_raises_hi, hi_notes);
+	raise_fd(lo_fd);
 	ck_assert_msg(wait_until(lo_finished, 10 * SEC), "LO never ran");
 	ck_assert_int_eq(lo_calls, 1);
 	ck_assert_int_eq(lo_depth, 1);
@@ -220,12 +265,12 @@ START_TEST(test_nest_hi_in_lo)
 	ck_assert_int_eq(irq_nesting(), 0);
 	ck_assert_int_eq(spl_current(), IPL_NONE);
 
-	c = dev(IRQ_TEST_HI);
+	c = counts_of(hi_line);
 	ck_assert_uint_eq(c.raised, 1);
 	ck_assert_uint_eq(c.delivered, 1);
 	ck_assert_uint_eq(c.nested, 1);
 	ck_assert_uint_eq(c.late, 0);
-	c = dev(IRQ_TEST_LO);
+	c = counts_of(lo_line);
 	ck_assert_uint_eq(c.raised, 1);
 	ck_assert_uint_eq(c.delivered, 1);
 	ck_assert_uint_eq(c.nested, 0);
@@ -235,8 +280,9 @@ END_TEST
 
 /* HI: raise LO at the device, wait in the top half until the controller has
  * it pending, then give it 50 ms more in which it must not get in. */
-static void hi_raises_lo(int line)
+static void hi_raises_lo(int line, void *cookie)
 {
+	(void)cookie;
 	uint64_t end;
 
 	(void)line;
@@ -245,11 +291,11 @@ static void hi_raises_lo(int line)
 	hi_depth = irq_nesting();
 	hi_ipl = spl_current();
 	if (hi_calls == 1) {
-		testdev_raise(IRQ_TEST_LO, 1);
+		raise_fd(lo_fd);
 		end = mono_ns() + 2 * SEC;
-		while (!(irq_pending() & (1ull << IRQ_TEST_LO)) && mono_ns() < end)
+		while (!(irq_pending() & (1ull << lo_line)) && mono_ns() < end)
 			;
-		lo_pending_in_hi = (irq_pending() & (1ull << IRQ_TEST_LO)) != 0;
+		lo_pending_in_hi = (irq_pending() & (1ull << lo_line)) != 0;
 		end = mono_ns() + 50 * MS;
 		while (mono_ns() < end && !lo_calls)
 			;
@@ -259,8 +305,9 @@ static void hi_raises_lo(int line)
 	hi_done = 1;
 }
 
-static void lo_notes(int line)
+static void lo_notes(int line, void *cookie)
 {
+	(void)cookie;
 	(void)line;
 	lo_calls++;
 	lo_depth = irq_nesting();
@@ -272,12 +319,10 @@ static void lo_notes(int line)
 
 START_TEST(test_lo_after_hi)
 {
-	struct hk_dev_counts c;
+	struct irq_counts c;
 
-	boot_device();
-	irq_register(IRQ_TEST_LO, lo_notes);
-	irq_register(IRQ_TEST_HI, hi_raises_lo);
-	testdev_raise(IRQ_TEST_HI, 1);
+	boot_lines(lo_notes, hi_raises_lo);
+	raise_fd(hi_fd);
 	ck_assert_msg(wait_until(lo_finished, 10 * SEC), "LO never ran (HI ran %d times)", hi_calls);
 	ck_assert_int_eq(hi_calls, 1);
 	ck_assert_int_eq(hi_depth, 1);
@@ -292,12 +337,12 @@ START_TEST(test_lo_after_hi)
 	ck_assert_int_eq(irq_max_nesting(), 1);
 	ck_assert_int_eq(spl_current(), IPL_NONE);
 
-	c = dev(IRQ_TEST_LO);
+	c = counts_of(lo_line);
 	ck_assert_uint_eq(c.raised, 1);
 	ck_assert_uint_eq(c.delivered, 1);
 	ck_assert_uint_eq(c.nested, 0);
 	ck_assert_uint_eq(c.late, 1);	/* it waited for HI's level */
-	c = dev(IRQ_TEST_HI);
+	c = counts_of(hi_line);
 	ck_assert_uint_eq(c.delivered, 1);
 	ck_assert_uint_eq(c.nested, 0);
 	ck_assert_uint_eq(irq_pending(), 0);
@@ -309,8 +354,9 @@ END_TEST
 static volatile int tm_calls, tm_depth, tm_ipl;
 static volatile pid_t tm_tid;
 
-static void timer_notes(int line)
+static void timer_notes(int line, void *cookie)
 {
+	(void)cookie;
 	(void)line;
 	tm_calls++;
 	tm_depth = irq_nesting();
@@ -357,7 +403,7 @@ START_TEST(test_timer_in_syscall)
 	char ch;
 
 	ck_assert_int_eq(irq_boot(), 0);
-	irq_register(IRQ_TIMER, timer_notes);
+	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, timer_notes, NULL, NULL), IRQ_TIMER);
 	ck_assert_int_eq(pipe(p), 0);
 	start_watchdog(p[1]);
 
@@ -393,7 +439,7 @@ START_TEST(test_timer_at_level)
 	int s;
 
 	ck_assert_int_eq(irq_boot(), 0);
-	irq_register(IRQ_TIMER, timer_notes);
+	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, timer_notes, NULL, NULL), IRQ_TIMER);
 	s = splraise(IPL_CLOCK);
 	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
 	end = mono_ns() + 5 * SEC;
@@ -424,16 +470,15 @@ START_TEST(test_device_in_syscall)
 	sigset_t lo, old;
 	struct pollfd pfd;
 	struct timespec limit = { 5, 0 };
-	struct hk_dev_counts c;
+	struct irq_counts c;
 	int p[2], n, err;
 
-	boot_device();
-	irq_register(IRQ_TEST_LO, lo_notes);
+	boot_lines(lo_notes, no_top);
 	ck_assert_int_eq(pipe(p), 0);
 	sigemptyset(&lo);
-	sigaddset(&lo, SIGRTMIN + 1 + IRQ_TEST_LO);
+	sigaddset(&lo, SIGRTMIN + 1 + lo_line);
 	pthread_sigmask(SIG_BLOCK, &lo, &old);
-	testdev_raise(IRQ_TEST_LO, 1);
+	raise_fd(lo_fd);
 	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
 	ck_assert_int_eq(lo_calls, 0);
 	n = ppoll(&pfd, 1, &limit, &old);
@@ -444,8 +489,7 @@ START_TEST(test_device_in_syscall)
 	ck_assert_int_eq(lo_depth, 1);
 	ck_assert_int_eq(lo_ipl, IPL_TEST_LO);
 	ck_assert_int_eq(lo_tid, gettid_());
-	c = dev(IRQ_TEST_LO);
-	ck_assert_uint_eq(c.device_raised, 1);
+	c = counts_of(lo_line);
 	ck_assert_uint_eq(c.raised, 1);
 	ck_assert_uint_eq(c.delivered, 1);
 	ck_assert_uint_eq(c.late, 0);
@@ -468,24 +512,24 @@ START_TEST(test_burst_unmasked)
 	ck_assert_int_eq(timer_boot(100), 0);
 	ck_assert_int_eq(testdev_boot(-1), 0);
 	timer_reprogram();
-	testdev_raise(IRQ_TEST_LO, BURST);
+	testdev_raise(HK_TEST_LO, BURST);
 	ck_assert_msg(wait_until(burst_handled, 15 * SEC), "handled %llu of %d (throttled %llu)",
-		      (unsigned long long)dev(IRQ_TEST_LO).handled, BURST,
-		      (unsigned long long)dev(IRQ_TEST_LO).throttled);
+		      (unsigned long long)dev(HK_TEST_LO).handled, BURST,
+		      (unsigned long long)dev(HK_TEST_LO).throttled);
 	do_softirq();
-	c = dev(IRQ_TEST_LO);
+	c = dev(HK_TEST_LO);
 	ck_assert_uint_eq(c.device_raised, BURST);
 	ck_assert_uint_eq(c.handled, BURST);
 	/* The same accounting as for the masked burst. */
 	ck_assert_uint_eq(c.delivered + c.coalesced - c.spurious, c.handled);
 	ck_assert_uint_eq(c.raised, c.delivered);
-	ck_assert_uint_eq(dev(IRQ_TEST_HI).delivered, 0);
+	ck_assert_uint_eq(dev(HK_TEST_HI).delivered, 0);
 }
 END_TEST
 
 /* A storm: the device raises as fast as it can while the kernel loop runs its
  * bottom halves flat out, so the line may take more deliveries in a tick than
- * its budget (BUDGET_PER_TICK, 64, in drivers/testdev.c): the bottom half then
+ * its budget (BUDGET_PER_SEC in drivers/test.c, 640 a tick at 10 Hz): the bottom half then
  * throttles it and the next tick's timer un-throttles it.  How many
  * deliveries fit in a tick depends on the machine's load, so the storm lasts
  * until the line was throttled twice or for 3 s, whichever comes first, and
@@ -497,19 +541,19 @@ END_TEST
  * device's hardware thread is kept off it, if there is another. */
 static bool throttled_twice(void)
 {
-	return dev(IRQ_TEST_LO).throttled >= 2;
+	return dev(HK_TEST_LO).throttled >= 2;
 }
 
 static bool hi_marker_raised(void)
 {
-	return dev(IRQ_TEST_HI).device_raised == 1;
+	return dev(HK_TEST_HI).device_raised == 1;
 }
 
 static bool storm_drained(void)
 {
-	struct hk_dev_counts c = dev(IRQ_TEST_LO);
+	struct hk_dev_counts c = dev(HK_TEST_LO);
 
-	return c.handled == c.device_raised && dev(IRQ_TEST_HI).handled == 1;
+	return c.handled == c.device_raised && dev(HK_TEST_HI).handled == 1;
 }
 
 START_TEST(test_storm)
@@ -532,32 +576,32 @@ START_TEST(test_storm)
 	ck_assert_int_eq(timer_boot(10), 0);
 	ck_assert_int_eq(testdev_boot(cpu), 0);
 	timer_reprogram();
-	testdev_storm(IRQ_TEST_LO, true);
+	testdev_storm(HK_TEST_LO, true);
 	end = mono_ns() + 3 * SEC;
 	while (!throttled_twice() && mono_ns() < end) {
 		do_softirq();
 		sched_yield();
 		rounds++;
 	}
-	testdev_storm(IRQ_TEST_LO, false);
+	testdev_storm(HK_TEST_LO, false);
 	ck_assert_uint_gt(rounds, 0);
-	ck_assert_uint_ge(dev(IRQ_TEST_LO).delivered, 1);
+	ck_assert_uint_ge(dev(HK_TEST_LO).delivered, 1);
 	/* The hardware thread serves LO before HI, each under its lock: once
 	 * it has written HI's single event, its last LO write is counted. */
-	testdev_raise(IRQ_TEST_HI, 1);
+	testdev_raise(HK_TEST_HI, 1);
 	ck_assert(wait_until(hi_marker_raised, 10 * SEC));
 	ck_assert_msg(wait_until(storm_drained, 10 * SEC), "handled %llu of %llu (throttled %llu)",
-		      (unsigned long long)dev(IRQ_TEST_LO).handled,
-		      (unsigned long long)dev(IRQ_TEST_LO).device_raised,
-		      (unsigned long long)dev(IRQ_TEST_LO).throttled);
-	c = dev(IRQ_TEST_LO);
+		      (unsigned long long)dev(HK_TEST_LO).handled,
+		      (unsigned long long)dev(HK_TEST_LO).device_raised,
+		      (unsigned long long)dev(HK_TEST_LO).throttled);
+	c = dev(HK_TEST_LO);
 	ck_assert_uint_ge(c.device_raised, c.delivered);
 	ck_assert_uint_eq(c.handled, c.device_raised);
 	ck_assert_uint_eq(c.delivered + c.coalesced - c.spurious, c.handled);
 	ck_assert_uint_eq(c.raised, c.delivered);
 	/* Throttled at most once per tick that took more than the budget. */
 	ck_assert_uint_le(c.throttled * 65, c.delivered);
-	c = dev(IRQ_TEST_HI);
+	c = dev(HK_TEST_HI);
 	ck_assert_uint_eq(c.handled, 1);
 	ck_assert_uint_eq(c.delivered, 1);
 	ck_assert_uint_eq(c.throttled, 0);
@@ -608,7 +652,7 @@ START_TEST(test_kregion_seqlock)
 
 	ck_assert_int_eq(kregion_boot(), 0);
 	ck_assert_int_eq(irq_boot(), 0);
-	irq_register(IRQ_TIMER, timer_notes);
+	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, timer_notes, NULL, NULL), IRQ_TIMER);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ck_assert_int_eq(pthread_create(&th, NULL, seq_reader, NULL), 0);

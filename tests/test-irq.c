@@ -4,6 +4,7 @@
  * the line is deliverable, and the test's own top halves record every call
  * (line, nesting depth, level) in order. */
 #include <check.h>
+#include <errno.h>
 
 #include "ck-main.h"
 #include <stdbool.h>
@@ -13,6 +14,12 @@
 
 #include "hostk/irq.h"
 #include "hostk/softirq.h"
+
+/* The lines every case requests, in this order, with hostk's own levels:
+ * a device below the clock, the timer, a device above it. */
+enum { IRQ_TIMER, IRQ_TEST_LO, IRQ_TEST_HI, NR_IRQS };
+#define IPL_TEST_LO IPL_BIO
+#define IPL_TEST_HI IPL_SERIAL
 
 /* What softirq.c bounds a pass by (MAX_SOFTIRQ_RESTART there). */
 #define SOFTIRQ_RESTARTS 10
@@ -34,8 +41,9 @@ static void record(int line, bool enter)
 	calls[ncalls++] = (struct call){ line, irq_nesting(), spl_current(), enter };
 }
 
-static void top(int line)
+static void top(int line, void *cookie)
 {
+	ck_assert_ptr_eq(cookie, &calls);
 	record(line, true);
 	if (action[line])
 		action[line](line);
@@ -50,9 +58,11 @@ static void direct_kick(int line)
 
 static void setup(void)
 {
+	irq_reset();
 	irq_set_kick(direct_kick);
-	for (int l = 0; l < NR_IRQS; l++)
-		irq_register(l, top);
+	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, top, NULL, &calls), IRQ_TIMER);
+	ck_assert_int_eq(request_irq("test-lo", IPL_TEST_LO, top, NULL, &calls), IRQ_TEST_LO);
+	ck_assert_int_eq(request_irq("test-hi", IPL_TEST_HI, top, NULL, &calls), IRQ_TEST_HI);
 	ncalls = 0;
 	memset(action, 0, sizeof action);
 }
@@ -734,19 +744,86 @@ END_TEST
 
 START_TEST(test_names)
 {
-	for (int i = 0; i < NR_IRQS; i++) {
-		ck_assert_ptr_nonnull(irq_names[i]);
-		ck_assert_int_gt((int)strlen(irq_names[i]), 0);
-		for (int j = 0; j < i; j++)
-			ck_assert_str_ne(irq_names[i], irq_names[j]);
-	}
-	ck_assert_str_eq(irq_names[IRQ_TIMER], "timer");
+	ck_assert_int_eq(nr_irqs(), NR_IRQS);
+	ck_assert_str_eq(irq_name(IRQ_TIMER), "timer");
+	ck_assert_str_eq(irq_name(IRQ_TEST_LO), "test-lo");
+	ck_assert_str_eq(irq_name(IRQ_TEST_HI), "test-hi");
+	ck_assert_str_eq(irq_name(NR_IRQS), "?");
+	ck_assert_str_eq(irq_name(-1), "?");
 	for (int i = 0; i < NR_SOFTIRQS; i++) {
 		ck_assert_ptr_nonnull(softirq_names[i]);
 		ck_assert_int_gt((int)strlen(softirq_names[i]), 0);
 		for (int j = 0; j < i; j++)
 			ck_assert_str_ne(softirq_names[i], softirq_names[j]);
 	}
+}
+END_TEST
+
+/* request_irq hands out lines in order up to MAX_IRQS and refuses levels a
+ * line cannot have; a line never requested is never delivered. */
+START_TEST(test_request)
+{
+	ck_assert_int_eq(request_irq("bad", IPL_NONE, top, NULL, &calls), -ENOSPC);
+	ck_assert_int_eq(request_irq("bad", IPL_HIGH, top, NULL, &calls), -ENOSPC);
+	ck_assert_int_eq(nr_irqs(), NR_IRQS);
+	ncalls = 0;
+	irq_raise(NR_IRQS);			/* not a line yet */
+	irq_raise(-1);
+	ck_assert_int_eq(ncalls, 0);
+	ck_assert_uint_eq(irq_pending(), 0);
+	ck_assert_int_eq(irq_priority(NR_IRQS), IPL_NONE);
+	for (int l = NR_IRQS; l < MAX_IRQS; l++)
+		ck_assert_int_eq(request_irq("more", IPL_TTY, top, NULL, &calls), l);
+	ck_assert_int_eq(request_irq("one too many", IPL_TTY, top, NULL, &calls), -ENOSPC);
+	ck_assert_int_eq(nr_irqs(), MAX_IRQS);
+	irq_raise(MAX_IRQS - 1);
+	ck_assert_int_eq(ncalls, 2);
+	expect_call(0, MAX_IRQS - 1, true, 1, IPL_TTY);
+	irq_reset();
+	ck_assert_int_eq(nr_irqs(), 0);
+	ck_assert_int_eq(irq_priority(IRQ_TIMER), IPL_NONE);
+}
+END_TEST
+
+/* A top half asks for its bottom half; the device softirq runs every asked
+ * line's bottom half once, in line order, with its cookie. */
+static int bh_order[8], nbh;
+static int cookie_a, cookie_b;
+
+static void bh_record(int line, void *cookie)
+{
+	ck_assert_ptr_eq(cookie, line == IRQ_TEST_HI + 1 ? (void *)&cookie_a : (void *)&cookie_b);
+	ck_assert_int_lt(nbh, 8);
+	bh_order[nbh++] = line;
+}
+
+static void top_schedules(int line, void *cookie)
+{
+	(void)cookie;
+	record(line, true);
+	irq_schedule_bh(line);
+	record(line, false);
+}
+
+START_TEST(test_bottom_halves)
+{
+	int a = request_irq("dev-a", IPL_NET, top_schedules, bh_record, &cookie_a);
+	int b = request_irq("dev-b", IPL_BIO, top_schedules, bh_record, &cookie_b);
+
+	ck_assert_int_eq(a, IRQ_TEST_HI + 1);
+	ck_assert_int_eq(b, IRQ_TEST_HI + 2);
+	nbh = 0;
+	irq_raise(b);
+	irq_raise(a);
+	irq_raise(b);			/* again before its bottom half ran */
+	ck_assert_int_eq(nbh, 0);	/* deferred, not run in the top half */
+	ck_assert(softirq_pending & (1u << SOFTIRQ_DEV));
+	do_softirq();
+	ck_assert_int_eq(nbh, 2);	/* b once, though its top half ran twice */
+	ck_assert_int_eq(bh_order[0], a);
+	ck_assert_int_eq(bh_order[1], b);
+	do_softirq();
+	ck_assert_int_eq(nbh, 2);
 }
 END_TEST
 
@@ -778,6 +855,8 @@ static Suite *irq_suite(void)
 	ADD_FIXED_CASE(s, softirq_ipl);
 	ADD_FIXED_CASE(s, softirq_from_top);
 	ADD_FIXED_CASE(s, names);
+	ADD_FIXED_CASE(s, request);
+	ADD_FIXED_CASE(s, bottom_halves);
 	return s;
 }
 

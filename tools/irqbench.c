@@ -37,11 +37,12 @@
 #include "../hostk/kregion.h"
 #include "../hostk/sched.h"
 #include "../hostk/softirq.h"
-#include "../hostk/testdev.h"
+#include "../drivers/test.h"
 #include "../hostk/timer.h"
 #include "../hostk/util.h"
 
 #define HZ 100
+#define TIMER_LINE 0	/* timer_boot() requests the first line */
 #define GAP_NS 200000		/* between raises: 50 a tick, under the device's 64 */
 #define IDLE_TARGET_PCT 0.1	/* an idle (tickless) hostk: ~no CPU */
 
@@ -155,6 +156,7 @@ static void measure_latency(int n, struct latency *out)
 	uint64_t *top = calloc((size_t)n, sizeof *top), *bh = calloc((size_t)n, sizeof *bh);
 	struct ktimer wd = { .fn = watchdog };
 	struct irq_event ev;
+	int lo = testdev_line(HK_TEST_LO);
 
 	if (!top || !bh)
 		die_oom();
@@ -164,13 +166,13 @@ static void measure_latency(int n, struct latency *out)
 	for (int i = 0; i < n; i++) {
 		uint64_t t0 = now_ns(), t_top = 0, t_bh = 0;
 
-		testdev_raise(IRQ_TEST_LO, 1);
+		testdev_raise(HK_TEST_LO, 1);
 		for (;;) {
 			do_softirq();
 			while (irq_next_event(&ev))
-				if (ev.line == IRQ_TEST_LO && ev.kind == IRQ_EV_TOP && !t_top)
+				if (ev.line == lo && ev.kind == IRQ_EV_TOP && !t_top)
 					t_top = ev.t;
-				else if (ev.line == IRQ_TEST_LO && ev.kind == IRQ_EV_BOTTOM && t_top && !t_bh)
+				else if (ev.line == lo && ev.kind == IRQ_EV_BOTTOM && t_top && !t_bh)
 					t_bh = ev.t;
 			if (t_bh)
 				break;
@@ -187,10 +189,10 @@ static void measure_latency(int n, struct latency *out)
 	timer_reprogram();
 	out->s[L_TOP] = stats_of(top, (size_t)n);
 	out->s[L_BH] = stats_of(bh, (size_t)n);
-	out->s[L_CTL_TOP] = hostk_stats(IRQ_TEST_LO, IRQ_LAT_TO_TOP);
-	out->s[L_TOPRUN] = hostk_stats(IRQ_TEST_LO, IRQ_LAT_TOP);
-	out->s[L_CTL_BH] = hostk_stats(IRQ_TEST_LO, IRQ_LAT_TO_BH);
-	testdev_counts(IRQ_TEST_LO, &out->c);
+	out->s[L_CTL_TOP] = hostk_stats(lo, IRQ_LAT_TO_TOP);
+	out->s[L_TOPRUN] = hostk_stats(lo, IRQ_LAT_TOP);
+	out->s[L_CTL_BH] = hostk_stats(lo, IRQ_LAT_TO_BH);
+	testdev_counts(HK_TEST_LO, &out->c);
 	free(top);
 	free(bh);
 }
@@ -295,14 +297,14 @@ static void measure_tick(double seconds, int rounds, const char *loop, struct ti
 
 	snprintf(msbuf, sizeof msbuf, "%lu", slice / 1000000u);
 	timer_get_stats(&a);
-	irq_counts(IRQ_TIMER, &ca);
+	irq_counts(TIMER_LINE, &ca);
 	for (int r = 0; r < rounds; r++) {
 		tick_slice(slice, &cpu, &wall);
 		pid = spawn(argv, &fd);
 		floor += finish(pid, fd, buf, sizeof buf, &ru, "hk-loop tick") / 1e3 / rounds;
 	}
 	timer_get_stats(&b);
-	irq_counts(IRQ_TIMER, &cb);
+	irq_counts(TIMER_LINE, &cb);
 	out->seconds = (double)wall / 1e9;
 	out->cpu_s = (double)cpu / 1e9;
 	out->ticks = b.ticks - a.ticks;
@@ -452,7 +454,7 @@ static void print_json(int n, const struct latency *l, const struct tick *t, con
 {
 	double pct = d->window_cpu_s * 100 / d->window_s;
 
-	printf("{\"latency\":{\"line\":\"%s\",\"raises\":%d,", irq_names[IRQ_TEST_LO], n);
+	printf("{\"latency\":{\"line\":\"%s\",\"raises\":%d,", irq_name(testdev_line(HK_TEST_LO)), n);
 	for (int i = 0; i < NLAT; i++)
 		print_stat5(lat_key[i], &l->s[i], true);
 	printf("\"counts\":{\"device_raised\":%lu,\"handled\":%lu,\"delivered\":%lu,\"coalesced\":%lu,"

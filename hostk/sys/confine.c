@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <termios.h>
 
+#include "../../drivers/devices.h"
 #include "../trace.h"
 #include "../trap.h"
 #include "sys.h"
@@ -37,8 +38,18 @@ enum trap_action sys_ioctl(struct trap *t)
 {
 	unsigned cmd = (unsigned)t->arg[1];
 
+	struct devfile *f;
+
 	if (cmd == TIOCSTI || cmd == TIOCLINUX)
 		return refuse(t, -EPERM, cmd == TIOCSTI ? "TIOCSTI (typing into the terminal)" : "TIOCLINUX");
+	/* A device's ioctls (the filter traps hostk's type and BLKGETSIZE64). */
+	if ((f = devices_file(t->task->tid, (int)t->arg[0]))) {
+		if (!f->dev->drv->fops.ioctl) {
+			t->ret = -ENOTTY;
+			return TRAP_RETURN;
+		}
+		return dev_next(t, f, f->dev->drv->fops.ioctl(f, t, cmd, t->arg[2]));
+	}
 	return TRAP_RUN;
 }
 

@@ -6,6 +6,8 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../systab.h"
 
@@ -22,8 +24,12 @@ sys_enter_fn sys_ioctl, sys_perf_event_open, sys_process_madvise, sys_seccomp, s
 /* 0, or -EPERM for flags that would leave hostk's view (new namespaces). */
 long clone_flags_check(unsigned long flags);
 
-/* file.c: opens that may block */
+/* file.c: opens that may block, and opens of devices */
 sys_enter_fn sys_open;
+sys_exit_fn sys_open_exit;
+/* The stat family, while there are devices (file.c). */
+sys_enter_fn sys_stat;
+sys_exit_fn sys_stat_exit;
 
 /* mem.c: the memory fence around the kernel region */
 sys_enter_fn sys_mem_fence;
@@ -37,7 +43,11 @@ sys_exit_fn sys_getrusage_exit, sys_times_exit;
  * hostk's own alarm the host timer's siginfo.  True if si changed. */
 bool itimer_signal(struct proc *p, siginfo_t *si);
 
-/* block.c: syscalls that may block in the host */
-sys_enter_fn sys_block, sys_rw;
+/* block.c: syscalls that may block in the host, and devices' descriptors */
+sys_enter_fn sys_block, sys_rw, sys_fdio;
+struct devfile;
+enum trap_action dev_io(struct trap *t, struct devfile *f, bool write, unsigned long buf, size_t len, int64_t off);
+/* Where a driver operation goes next; one that sleeps finishes at the exit stop. */
+enum trap_action dev_next(struct trap *t, struct devfile *f, enum trap_action a);
 
 #endif

@@ -16,8 +16,9 @@ enum hk_call_op {
 	HK_DEV_WAIT = 4,	/* (line, count): sleep until count events were handled in all */
 };
 
-/* The test device's lines (the same numbers as in the kernel region). */
-enum { HK_LINE_TEST_LO = 1, HK_LINE_TEST_HI = 2 };
+/* Which of the test device's two lines: low or high priority.  (The kernel
+ * region names each line: "test-lo" and "test-hi".) */
+enum { HK_TEST_LO = 0, HK_TEST_HI = 1 };
 
 struct hk_dev_counts {
 	uint64_t device_raised;	/* events the device's hardware side signalled */
