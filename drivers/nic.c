@@ -150,8 +150,12 @@ static void transmit(struct nic *n, int fd, unsigned char *buf)
 		__atomic_add_fetch(&n->st.errors, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	trace_hardware("%s: frame of %zd bytes sent to %s:%u", n->dev->name, len, inet_ntoa(to.sin_addr),
-		       ntohs(to.sin_port));
+	if (trace_fp) {
+		char a[INET_ADDRSTRLEN];
+
+		trace_hardware("%s: frame of %zd bytes sent to %s:%u", n->dev->name, len,
+			       inet_ntop(AF_INET, &to.sin_addr, a, sizeof a), ntohs(to.sin_port));
+	}
 	__atomic_add_fetch(&n->st.tx, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&n->st.tx_bytes, (uint64_t)len, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&n->tx_done, 1, __ATOMIC_RELEASE);
