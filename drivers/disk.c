@@ -6,7 +6,7 @@
  * file's; a read past the end returns 0, a write past it ENOSPC; a
  * read-only disk refuses writes with EROFS; fsync waits for the device to
  * flush.  A host error is EIO for the guest, and hostk goes on.  A request
- * a signal interrupts is not lost: the restarted call waits for it. */
+ * a signal interrupts is not lost: the call restarts and waits for it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -94,7 +94,9 @@ static void *hardware(void *arg)
 			n = pwrite(d->fd, r->data, r->len, (off_t)r->off);
 		else
 			n = fdatasync(d->fd);
-		r->result = n < 0 ? -EIO : n;
+		/* Short inside the disk: the backing file lost it (a disk has
+		 * no short transfers of its own). */
+		r->result = n < 0 || (r->op != OP_FLUSH && (size_t)n < r->len) ? -EIO : n;
 		pthread_mutex_lock(&d->lock);
 		r->next = d->completed;
 		d->completed = r;
@@ -221,8 +223,11 @@ static enum trap_action disk_rw(struct devfile *f, struct trap *t, unsigned long
 	struct request *r = inflight_of(d, t->task);
 	size_t asked;
 
-	if (r && r->op == op && r->buf == buf && r->asked == len && r->file == f)
-		return resume_inflight(d, t, r);	/* the same call, restarted */
+	/* The same call, restarted: a read at the position keeps no offset of
+	 * its own (the completed request moved the position). */
+	if (r && r->op == op && r->buf == buf && r->asked == len && r->file == f && r->advance == (off < 0) &&
+	    (off < 0 || r->off == (uint64_t)off))
+		return resume_inflight(d, t, r);
 	if (r)
 		abandon(d, r);	/* the interrupted call ended in EINTR: this is another */
 	if (op == OP_WRITE && d->ro) {
@@ -280,14 +285,20 @@ static enum trap_action disk_fsync(struct devfile *f, struct trap *t)
 }
 
 /* The exit stop of a request's sleep: done (its result), or cut short by a
- * signal (left for the restart, which finds it in flight). */
+ * signal.  A disk's request is not interruptible, as a real disk's is not:
+ * the handler runs, and the call starts again (ERESTARTNOINTR, whatever
+ * SA_RESTART says), to find its request in flight and wait on. */
 static void disk_exit(struct devfile *f, struct trap *t)
 {
 	struct disk *d = f->dev->priv;
 	struct request *r = inflight_of(d, t->task);
 
-	if (!r || !r->done)
-		return;	/* -ERESTARTNOHAND: the host restarts it, or says EINTR */
+	if (!r)
+		return;
+	if (!r->done) {
+		t->ret = -ERESTARTNOINTR;
+		return;
+	}
 	t->ret = r->result;
 	inflight_drop(d, r);
 	free(r->data);

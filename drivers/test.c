@@ -278,7 +278,7 @@ void test_hkcall_exit(struct device *dev, struct trap *t)
 	if (t->arg[0] != HK_DEV_WAIT || !l)
 		return;
 	if (l->waiter == t->task)
-		l->waiter = NULL;	/* a signal ended the wait: the host restarts it */
+		l->waiter = NULL;	/* a signal ended the wait: EINTR for a handler, else restarted */
 	if (t->task->sleep_expired)
 		t->ret = (long)l->handled;
 }

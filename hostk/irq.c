@@ -304,7 +304,10 @@ int splraise(int level)
 void splx(int s)
 {
 	__atomic_store_n(&ipl, s, SEQ);
-	if (__atomic_load_n(&pending, SEQ))
+	/* Only for a line the new level lets through: a masked line stays
+	 * pending, and delivering nothing would publish, whose own splx would
+	 * come back here. */
+	if (next_line() >= 0)
 		irq_deliver();
 }
 

@@ -51,6 +51,14 @@ static inline void trap_set_nr(struct trap *t, long nr)
 	t->task->sys.regs_rewritten = true;
 }
 
+/* The kernel's restart codes, as a syscall-exit stop sees them: set at the
+ * exit stop, they decide what the signal about to be delivered does to the
+ * call (restart it always, with SA_RESTART, without a handler...). */
+#define ERESTARTSYS		512
+#define ERESTARTNOINTR		513
+#define ERESTARTNOHAND		514
+#define ERESTART_RESTARTBLOCK	516
+
 /* Make the task wait in the host until a signal or hostk ends it: the
  * syscall becomes a ppoll() with nothing to poll and no timeout, and the
  * task sleeps off CPU until deadline (CLOCK_MONOTONIC ns; 0: no timer, hostk

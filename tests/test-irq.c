@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hostk/irq.h"
+#include "hostk/kregion.h"
 #include "hostk/softirq.h"
 
 /* The lines every case requests, in this order, with hostk's own levels:
@@ -827,6 +828,34 @@ START_TEST(test_bottom_halves)
 }
 END_TEST
 
+/* A masked line that stays pending while the kernel region is written: the
+ * write's splx must not deliver (nothing is deliverable), so it must not
+ * publish again either.  It once did, forever, from the timer's signal. */
+START_TEST(test_masked_pending_publish)
+{
+	static struct hk_kregion scratch;
+	int s;
+
+	kr = &scratch;
+	irq_mask(IRQ_TEST_LO);
+	irq_raise(IRQ_TEST_LO);
+	ck_assert_uint_eq(irq_pending(), bit(IRQ_TEST_LO));
+	s = kr_begin();
+	kr_end(s);			/* returns: the test would time out if not */
+	irq_raise(IRQ_TIMER);		/* delivered, then published, with LO still pending */
+	ck_assert_int_eq(ncalls, 2);
+	expect_call(0, IRQ_TIMER, true, 1, IPL_CLOCK);
+	ck_assert_uint_eq(irq_pending(), bit(IRQ_TEST_LO));
+	ck_assert_uint_eq(scratch.psw.pending, bit(IRQ_TEST_LO));
+	ck_assert_uint_eq(scratch.psw.mask, bit(IRQ_TEST_LO));
+	irq_unmask(IRQ_TEST_LO);
+	ck_assert_int_eq(ncalls, 4);
+	expect_call(2, IRQ_TEST_LO, true, 1, IPL_TEST_LO);
+	ck_assert_uint_eq(scratch.psw.pending, 0);
+	kr = NULL;
+}
+END_TEST
+
 /* Every case starts from setup(). */
 #define ADD_FIXED_CASE(s, t) ADD_CASE_X(s, t, tcase_add_checked_fixture(tc_, setup, NULL))
 
@@ -857,6 +886,7 @@ static Suite *irq_suite(void)
 	ADD_FIXED_CASE(s, names);
 	ADD_FIXED_CASE(s, request);
 	ADD_FIXED_CASE(s, bottom_halves);
+	ADD_FIXED_CASE(s, masked_pending_publish);
 	return s;
 }
 
