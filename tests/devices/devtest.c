@@ -376,25 +376,6 @@ static void case_nic_poll(void)
 	close(s);
 }
 
-static void case_nic_fork(void)
-{
-	uint16_t pp, port;
-	int s = udp_socket(&pp);
-	struct run r;
-	bool ok;
-
-	start(&r, hostk_argv(nic_spec(&port, pp, NULL), NULL, guest(guest_dir, "guest-devices"), "nic-fork", NULL));
-	ok = wait_ready(s);
-	for (int i = 0; ok && i < 2; i++) {
-		unsigned char f[64];
-
-		ok = send_to(s, port, f, make_frame(f, i, 40));
-	}
-	ok &= finish(&r) && exited(&r, 0) && printed(&r, "each read one of the two frames");
-	report(ok, "a forked child (through a dup) and its parent read the same device");
-	close(s);
-}
-
 static void case_nic_mtu(void)
 {
 	uint16_t pp, port;
@@ -592,7 +573,8 @@ int main(int argc, char **argv)
 	send_n_case("rxring=8", "nic-overflow", 20, "8", "12 dropped and counted, the first 8 delivered",
 		    "RX overflow: frames past the ring are dropped and counted, the rest delivered");
 	case_nic_poll();
-	case_nic_fork();
+	send_n_case(NULL, "nic-fork", 2, NULL, "each read one of the two frames",
+		    "a forked child (through a dup) and its parent read the same device");
 	case_nic_mtu();
 	case_files();
 	case_disk();
