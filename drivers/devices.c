@@ -306,6 +306,13 @@ int devices_start(int cpu)
 	return 0;
 }
 
+void devices_stop(void)
+{
+	for (struct device *d = devices; d; d = d->next)
+		if (d->drv->stop)
+			d->drv->stop(d);
+}
+
 int devices_count(void)
 {
 	return ndevices;
@@ -364,6 +371,25 @@ int devices_learn_files(pid_t pid)
 		d->st = st;
 	}
 	return 0;
+}
+
+void devices_report(FILE *fp, bool json)
+{
+	struct hk_dev_stats st;
+	int n = 0;
+
+	for (struct device *d = devices; d; d = d->next, n++) {
+		memset(&st, 0, sizeof st);
+		if (d->drv->stats)
+			d->drv->stats(d, &st);
+		if (json)
+			fprintf(fp, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"interrupts\":%lu,\"rx\":%lu,\"rx_bytes\":%lu,"
+				"\"rx_dropped\":%lu,\"tx\":%lu,\"tx_bytes\":%lu,\"errors\":%lu}", n ? "," : "", d->name,
+				d->drv->kind, st.interrupts, st.rx, st.rx_bytes, st.rx_dropped, st.tx, st.tx_bytes, st.errors);
+		else
+			fprintf(fp, "  %-8s %-5s %10lu %9lu %11lu %8lu %9lu %11lu %7lu\n", d->name, d->drv->kind,
+				st.interrupts, st.rx, st.rx_bytes, st.rx_dropped, st.tx, st.tx_bytes, st.errors);
+	}
 }
 
 void devices_list(FILE *fp)

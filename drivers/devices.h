@@ -19,6 +19,8 @@ int devices_add(const char *spec, char *err, size_t errlen);
 int devices_probe(char *err, size_t errlen);
 /* Once the guests run (after the interrupt controller and the timer). */
 int devices_start(int host_cpu);
+/* Once the guests are gone: each driver's stop. */
+void devices_stop(void);
 int devices_count(void);
 /* Does a device have positions (then pread, pwrite, lseek and fsync trap)? */
 bool devices_seekable(void);
@@ -33,6 +35,8 @@ struct device *device_by_kind(const char *kind);
 int devices_learn_files(pid_t pid);
 /* `hostk devices`: kinds, arguments, options, defaults. */
 void devices_list(FILE *fp);
+/* Each device's counters, for --stats: table rows, or JSON objects. */
+void devices_report(FILE *fp, bool json);
 
 /* The trap path's hooks. */
 struct trap;

@@ -320,6 +320,11 @@ static enum trap_action disk_lseek(struct devfile *f, struct trap *t, int64_t of
 	return TRAP_RETURN;
 }
 
+static void disk_stats(struct device *dev, struct hk_dev_stats *out)
+{
+	*out = ((struct disk *)dev->priv)->st;
+}
+
 static enum trap_action disk_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
 {
 	struct disk *d = f->dev->priv;
@@ -403,6 +408,7 @@ const struct driver disk_driver = {
 	.probe = disk_probe,
 	.start = disk_start,
 	.release = disk_release,
+	.stats = disk_stats,
 	.forget = disk_forget,
 	.fops = { .read = disk_read, .write = disk_write, .lseek = disk_lseek, .ioctl = disk_ioctl,
 		  .fsync = disk_fsync, .exit = disk_exit },

@@ -82,6 +82,10 @@ struct driver {
 	void (*release)(struct devfile *f);	/* the last descriptor of f is closed */
 	/* A task that may sleep in one of the driver's operations is gone. */
 	void (*forget)(struct device *dev, struct task *tk);
+	/* The guests are gone: finish what they handed the hardware (bounded). */
+	void (*stop)(struct device *dev);
+	/* Its counters now (HK_IOC_STATS's, and --stats's). */
+	void (*stats)(struct device *dev, struct hk_dev_stats *out);
 	struct dev_fops fops;
 };
 

@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -54,6 +56,7 @@ struct nic {
 	struct frame **ring;		/* single producer (hardware), single consumer (bottom half) */
 	uint64_t head, tail;		/* written by the hardware side / by the bottom half */
 	uint64_t tx_done, tx_seen;	/* TX completions, and those the bottom half traced */
+	bool tx_busy;			/* the hardware side holds a frame it has not sent yet */
 	struct hw_files hw;		/* the open files, for the hardware side's TX */
 	pthread_mutex_t lock;
 	struct hk_dev_stats st;
@@ -129,18 +132,19 @@ static void receive(struct nic *n, unsigned char *buf)
 
 /* TX: a frame a guest wrote, out to the peer, then TX-complete.  A frame
  * over the MTU that got past the write's check (writev, sendmsg) is
- * dropped and counted as an error, as a card would. */
-static void transmit(struct nic *n, int fd, unsigned char *buf)
+ * dropped and counted as an error, as a card would.  false: there was no
+ * frame, only the end (a card has no empty frames: nic_write sends none). */
+static bool transmit(struct nic *n, int fd, unsigned char *buf)
 {
 	ssize_t len = recv(fd, buf, MAX_MTU, MSG_DONTWAIT | MSG_TRUNC);
 	struct sockaddr_in to;
 	bool have;
 
-	if (len < 0)
-		return;
+	if (len <= 0)
+		return len < 0 && errno == EAGAIN;
 	if ((size_t)len > n->mtu) {
 		__atomic_add_fetch(&n->st.errors, 1, __ATOMIC_RELAXED);
-		return;
+		return true;
 	}
 	pthread_mutex_lock(&n->lock);
 	have = n->have_peer || n->have_last;
@@ -148,7 +152,7 @@ static void transmit(struct nic *n, int fd, unsigned char *buf)
 	pthread_mutex_unlock(&n->lock);
 	if (!have || sendto(n->sock, buf, (size_t)len, 0, (struct sockaddr *)&to, sizeof to) != len) {
 		__atomic_add_fetch(&n->st.errors, 1, __ATOMIC_RELAXED);
-		return;
+		return true;
 	}
 	if (trace_fp) {
 		char a[INET_ADDRSTRLEN];
@@ -160,6 +164,7 @@ static void transmit(struct nic *n, int fd, unsigned char *buf)
 	__atomic_add_fetch(&n->st.tx_bytes, (uint64_t)len, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&n->tx_done, 1, __ATOMIC_RELEASE);
 	raise_line(n);
+	return true;
 }
 
 /* The hardware side: the UDP socket and every open file's end.  It sleeps
@@ -178,9 +183,11 @@ static void *hardware(void *arg)
 			continue;
 		if (p[0].revents & POLLIN)
 			receive(n, buf);
+		__atomic_store_n(&n->tx_busy, true, __ATOMIC_SEQ_CST);
 		for (int i = 1; i < nf; i++)
-			if (p[1 + i].revents & POLLIN)
-				transmit(n, p[1 + i].fd, buf);
+			if ((p[1 + i].revents & POLLIN) && !transmit(n, p[1 + i].fd, buf))
+				p[1 + i].revents &= ~POLLIN;	/* the end: the guest closed it */
+		__atomic_store_n(&n->tx_busy, false, __ATOMIC_SEQ_CST);
 		hw_files_after_poll(&n->hw, p + 1, nf);
 	}
 	return NULL;
@@ -294,20 +301,52 @@ static enum trap_action nic_write(struct devfile *f, struct trap *t, unsigned lo
 	struct nic *n = f->dev->priv;
 
 	(void)buf;
-	if (off >= 0 || len > n->mtu) {
-		t->ret = off >= 0 ? -ESPIPE : -EMSGSIZE;
+	if (off >= 0 || len > n->mtu || !len) {
+		t->ret = off >= 0 ? -ESPIPE : len ? -EMSGSIZE : 0;	/* an empty write sends nothing */
 		return TRAP_RETURN;
 	}
 	t->wait = WAIT_BLOCK;	/* the hardware side may be behind: the host waits */
 	return TRAP_RUN;
 }
 
+static void nic_stats(struct device *dev, struct hk_dev_stats *out)
+{
+	struct nic *n = dev->priv;
+
+	*out = n->st;
+	out->rx_dropped = __atomic_load_n(&n->st.rx_dropped, __ATOMIC_RELAXED);
+	out->rx_ring = __atomic_load_n(&n->head, __ATOMIC_ACQUIRE) - n->tail;
+}
+
+/* Frames the guests wrote and the hardware side has not sent yet go out
+ * before hostk exits, as a card drains its TX ring; a second at most. */
+#define DRAIN_MS 1000
+
+static void nic_stop(struct device *dev)
+{
+	struct nic *n = dev->priv;
+
+	for (int waited = 0;; waited++) {
+		int queued = __atomic_load_n(&n->tx_busy, __ATOMIC_SEQ_CST), bytes;
+
+		for (struct devfile *f = dev->files; f; f = f->next)
+			queued += ioctl(f->fd, SIOCINQ, &bytes) == 0 && bytes > 0;
+		if (!queued)
+			return;
+		if (waited == DRAIN_MS) {
+			warn("%s: %d open file(s) with frames not sent at exit", dev->name, queued);
+			return;
+		}
+		poll(NULL, 0, 1);
+	}
+}
+
 static enum trap_action nic_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
 {
-	struct nic *n = f->dev->priv;
+	struct hk_dev_stats st;
 
-	n->st.rx_ring = __atomic_load_n(&n->head, __ATOMIC_ACQUIRE) - n->tail;
-	return dev_ioctl(t, cmd, arg, n->line, &n->st);
+	nic_stats(f->dev, &st);
+	return dev_ioctl(t, cmd, arg, ((struct nic *)f->dev->priv)->line, &st);
 }
 
 const struct driver nic_driver = {
@@ -320,5 +359,7 @@ const struct driver nic_driver = {
 	.start = nic_start,
 	.open = nic_open,
 	.release = nic_release,
+	.stop = nic_stop,
+	.stats = nic_stats,
 	.fops = { .write = nic_write, .ioctl = nic_ioctl },
 };

@@ -181,6 +181,11 @@ static enum trap_action rng_write(struct devfile *f, struct trap *t, unsigned lo
 	return TRAP_RETURN;
 }
 
+static void rng_stats(struct device *dev, struct hk_dev_stats *out)
+{
+	*out = ((struct rng *)dev->priv)->st;
+}
+
 static enum trap_action rng_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
 {
 	struct rng *r = f->dev->priv;
@@ -197,5 +202,6 @@ const struct driver rng_driver = {
 	.start = rng_start,
 	.open = rng_open,
 	.release = rng_release,
+	.stats = rng_stats,
 	.fops = { .write = rng_write, .ioctl = rng_ioctl },
 };

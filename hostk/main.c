@@ -188,6 +188,7 @@ static int cmd_run(int argc, char **argv)
 	stats_start();
 	boot(&bo, path, argv + optind);
 	status = kernel_loop();
+	devices_stop();		/* frames the guests sent still go out */
 	stats_report();
 	if (trace_fp)
 		fflush(trace_fp);

@@ -20,6 +20,7 @@
 #include "softirq.h"
 #include "task.h"
 #include "timer.h"
+#include "../drivers/devices.h"
 #include "trace.h"
 #include "uaccess.h"
 #include "util.h"
@@ -453,7 +454,9 @@ static void report_machine(FILE *fp)
 			"\"blocks\":%lu,\"sleeps\":%lu,\"idle_s\":%.6f},", ss.ncpus, ss.quantum_ms, ss.switches,
 			ss.preemptions, ss.blocks, ss.sleeps, (double)ss.idle_ns / 1e9);
 		fprintf(fp, "\"timer\":{\"hz\":%d,\"interrupts\":%lu,\"ticks\":%lu,\"programs\":%lu,\"stops\":%lu,"
-			"\"bh_us\":%.2f}", timer_hz, ts.bh_runs, ts.ticks, ts.programs, ts.stops, bh_us);
+			"\"bh_us\":%.2f},\"devices\":[", timer_hz, ts.bh_runs, ts.ticks, ts.programs, ts.stops, bh_us);
+		devices_report(fp, true);
+		fprintf(fp, "]");
 		return;
 	}
 	fprintf(fp, "interrupts (max nesting %d):\n", irq_max_nesting());
@@ -470,6 +473,11 @@ static void report_machine(FILE *fp)
 		(double)ss.idle_ns / 1e9);
 	fprintf(fp, "timer: %d Hz; %lu interrupts (%.1f us each in the bottom half), %lu ticks, %lu programmings, "
 		"%lu stops (tickless idle)\n", timer_hz, ts.bh_runs, bh_us, ts.ticks, ts.programs, ts.stops);
+	if (devices_count()) {
+		fprintf(fp, "devices:\n  %-8s %-5s %10s %9s %11s %8s %9s %11s %7s\n", "name", "kind", "interrupts", "rx",
+			"rx bytes", "dropped", "tx", "tx bytes", "errors");
+		devices_report(fp, false);
+	}
 }
 
 static double tv_s(struct timeval tv)

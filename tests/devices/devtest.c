@@ -390,7 +390,12 @@ static void case_nic_mtu(void)
 	n = recv_wait(s, in, sizeof in, "the MTU-sized frame");
 	ok = n == 100 || fail("the peer got %zd bytes, want the one frame of 100", n);
 	ok &= finish(&r) && exited(&r, 0) && printed(&r, "EMSGSIZE over 100 bytes");
-	report(ok, "EMSGSIZE over the MTU, a frame of the MTU goes out, EAGAIN with O_NONBLOCK");
+	{	/* and nothing more: not the rejected frame, nor any at the close */
+		struct pollfd p = { .fd = s, .events = POLLIN };
+
+		ok &= poll(&p, 1, 200) == 0 || fail("the peer got a frame more: %zd bytes", recv(s, in, sizeof in, 0));
+	}
+	report(ok, "EMSGSIZE over the MTU, a frame of the MTU goes out and nothing else, EAGAIN with O_NONBLOCK");
 	close(s);
 }
 
