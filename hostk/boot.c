@@ -277,7 +277,7 @@ static void report(int sock, int err, const char *what, int fd)
 		_exit(127);
 }
 
-static _Noreturn void guest_child(int sock, const char *path, char *const argv[], bool init)
+static _Noreturn void guest_child(int sock, const char *path, char *const argv[], bool init, bool traced)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	const char *what = "setting no_new_privs";
@@ -295,14 +295,16 @@ static _Noreturn void guest_child(int sock, const char *path, char *const argv[]
 	rc = ns_enter(&what);
 	if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		rc = -errno;
-	if (!rc && (listener = filter_load()) < 0) {
+	if (!rc && traced && (listener = filter_load()) < 0) {
 		rc = listener;
 		what = "loading the seccomp filter";
 	}
-	report(sock, rc, rc ? what : NULL, rc ? -1 : listener);
+	if (rc || traced)
+		report(sock, rc, rc ? what : NULL, rc ? -1 : listener);
 	if (rc)
 		_exit(127);
-	close(listener);
+	if (traced)
+		close(listener);
 	if (init)
 		ns_init();	/* returns in PROG's process */
 	execve(path, argv, environ);
@@ -400,7 +402,7 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		die("%s", ns_clone_failure((int)-pid));
 	if (pid == 0) {
 		close(sp[0]);
-		guest_child(sp[1], path, argv, o->ns.init);
+		guest_child(sp[1], path, argv, o->ns.init, true);
 	}
 	init_host_pid = pid;
 	if (shutdown_sig)	/* asked to stop while it was being made */
@@ -454,6 +456,53 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	timer_reprogram();
 }
 
+int boot_untraced(const struct boot_opts *o, const char *path, char *const argv[])
+{
+	const char *why;
+	char err[256];
+	int sp[2], rc, status;
+	pid_t pid, r;
+
+	if ((why = ns_configure(&o->ns)))
+		die_status(EXIT_USAGE, "%s", why);
+	if (devices_probe(err, sizeof err) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	signals_setup();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		die_errno("socketpair");
+	prog_path = path;
+	if ((pid = ns_clone()) < 0)
+		die("%s", ns_clone_failure((int)-pid));
+	if (pid == 0) {
+		close(sp[0]);
+		guest_child(sp[1], path, argv, o->ns.init, false);
+	}
+	init_host_pid = pid;
+	if (shutdown_sig)
+		kill(pid, SIGKILL);
+	if ((rc = start_thread(shutdown_thread, NULL))) {
+		kill(pid, SIGKILL);
+		die("cannot start the shutdown thread: %s", strerror(rc));
+	}
+	close(sp[1]);
+	exec_err_fd = sp[0];
+	setpgid(pid, pid);
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
+		gave_tty = tcsetpgrp(STDIN_FILENO, pid) == 0;
+	if ((rc = ns_write_maps(pid)) < 0) {
+		kill(pid, SIGKILL);
+		die("cannot write the guests' id maps: %s (see --uid-map in hostk --help)", strerror(-rc));
+	}
+	if (write(sp[0], "g", 1) != 1)
+		die_errno("starting the guest");
+	/* pid 1 is the namespace's init: when it ends, the host ends the rest. */
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (r != pid)
+		die_errno("waitpid");
+	return boot_finish(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 int boot_finish(int status)
 {
 	struct boot_msg m;
@@ -464,7 +513,12 @@ int boot_finish(int status)
 		return 128 + shutdown_sig;
 	if (exec_refused[0])
 		die_status(EXIT_NOEXEC, "%s: %s", prog_path, exec_refused);
-	if (exec_err_fd >= 0 && recv(exec_err_fd, &m, sizeof m, MSG_DONTWAIT) == (ssize_t)sizeof m && m.err > 0)
-		die_status(m.err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", prog_path, strerror(m.err));
+	if (exec_err_fd >= 0 && recv(exec_err_fd, &m, sizeof m, MSG_DONTWAIT) == (ssize_t)sizeof m) {
+		if (m.err < 0)	/* --untraced: a step before the exec (traced, the handshake says so) */
+			die("cannot confine the guest: %s: %s", m.what, strerror(-m.err));
+		if (m.err > 0)
+			die_status(m.err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", prog_path,
+				   strerror(m.err));
+	}
 	return status;
 }

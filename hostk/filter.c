@@ -53,6 +53,8 @@ static const struct argrule argrules[] = {
 	/* hostk's devices' ioctls (their own type), and a block device's size. */
 	{ SYS_ioctl, 1, { { 1, SCMP_CMP_MASKED_EQ, 0xff00, HK_IOC_TYPE << 8 } } }, CMD(SYS_ioctl, 1, BLKGETSIZE64),
 	CMD(SYS_prctl, 0, PR_SET_SECCOMP),
+	/* fcntl: only the lock waits may block. */
+	CMD(SYS_fcntl, 1, F_SETLKW), CMD(SYS_fcntl, 1, F_OFD_SETLKW),
 	FIXED_AND(SYS_mmap, 0, SCMP_CMP_GE, FENCE_LOW), FIXED_AND(SYS_mmap, 1, SCMP_CMP_GT, FENCE_REACH),
 	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),
 	RANGE(SYS_mremap), GT(SYS_mremap, 2, FENCE_REACH), GE(SYS_mremap, 4, FENCE_LOW),

@@ -52,6 +52,8 @@ static const char usage_text[] =
 	"                      for others: their own uid only)\n"
 	"  --gid-map IN:OUT[:N]  the same for gids (default: as --uid-map)\n"
 	"  --host-root         root only, UNSAFE: guest root is host root (guest uids are host uids)\n"
+	"  --untraced          the guests' namespaces, ids, path rules and limits, and no traps, kernel\n"
+	"                      region or devices: the baseline that tells the sandbox's cost from hostk's\n"
 	"\n"
 	"hostk exits with the status of the guest's pid 1 (128+N if it died of signal N),\n"
 	"127 if PROG is not found, 126 if it cannot be run, 2 for bad usage.\n";
@@ -85,7 +87,7 @@ static FILE *open_out(const char *path)
 static int cmd_run(int argc, char **argv)
 {
 	enum { O_TRACE = 256, O_STATS, O_JSON, O_CPUS, O_NOPIN, O_DENY, O_KILL, O_HZ, O_QUANTUM, O_INIT, O_UIDMAP,
-	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC, O_POLICY, O_DEVICE };
+	       O_GIDMAP, O_HOSTROOT, O_WATCHDOG, O_ONEXC, O_POLICY, O_DEVICE, O_UNTRACED };
 	static const struct option opts[] = {
 		{ "trace", optional_argument, 0, O_TRACE },
 		{ "stats", optional_argument, 0, O_STATS },
@@ -104,6 +106,7 @@ static int cmd_run(int argc, char **argv)
 		{ "on-exception", required_argument, 0, O_ONEXC },
 		{ "policy", required_argument, 0, O_POLICY },
 		{ "device", required_argument, 0, O_DEVICE },
+		{ "untraced", no_argument, 0, O_UNTRACED },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -156,6 +159,7 @@ static int cmd_run(int argc, char **argv)
 		case O_UIDMAP: bo.ns.uid_map = optarg; break;
 		case O_GIDMAP: bo.ns.gid_map = optarg; break;
 		case O_HOSTROOT: bo.ns.host_root = true; break;
+		case O_UNTRACED: bo.untraced = true; break;
 		case O_WATCHDOG:
 			bo.watchdog = (int)strtol(optarg, &end, 10);
 			if (*end || bo.watchdog < 1 || bo.watchdog > 86400)
@@ -181,6 +185,13 @@ static int cmd_run(int argc, char **argv)
 			bad_usage(amend_disp[i] == D_DENY ? "--deny: unknown syscall or errno in '%s'" :
 				  "--kill: unknown syscall '%s'", amend[i]);
 	path = boot_resolve(argv[optind]);
+	if (bo.untraced) {
+		if (trace || stats || devices_count() || bo.watchdog || exc_action != EXC_DELIVER || namend ||
+		    strcmp(policy, "default"))
+			bad_usage("%s", "--untraced runs no kernel of hostk's: no --trace, --stats, --device, "
+				  "--watchdog, --on-exception, --policy, --deny or --kill with it");
+		return boot_untraced(&bo, path, argv + optind);
+	}
 	if (trace)
 		trace_fp = open_out(trace_path);
 	if (stats)

@@ -199,13 +199,21 @@ void sched_resume(struct task *tk, int sig)
 	if (tk->sstate == TS_RUNNING) {
 		/* Its slice is used (or the tick said so) and others wait: this
 		 * stop is a fine place to let the next one run. */
-		if (rq_head && (tk->preempt_sent || now - tk->slice_start >= quantum_ns)) {
-			release(tk, TS_READY, "quantum");	/* hands the CPU to the head of the queue */
+		if (rq_head && (tk->yielding || tk->preempt_sent || now - tk->slice_start >= quantum_ns)) {
+			bool yielded = tk->yielding;
+
+			tk->yielding = false;
+			/* hands the CPU to the head of the queue */
+			release(tk, TS_READY, yielded ? "yield" : "quantum");
 			enqueue(tk, sig);
-			st.preemptions++;
+			if (yielded)
+				st.yields++;
+			else
+				st.preemptions++;
 			publish();
 			return;
 		}
+		tk->yielding = false;
 		go(tk, sig, now);
 		return;
 	}
@@ -311,6 +319,13 @@ void sched_takeover(struct task *leader, struct task *execer)
 	}
 	leader->sstate = execer->sstate;
 	execer->sstate = TS_DEAD;
+}
+
+void sched_yield_cpu(struct task *tk)
+{
+	/* Only if someone waits (sched_resume takes it back either way). */
+	if (rq_head && tk->sstate == TS_RUNNING)
+		tk->yielding = true;
 }
 
 void sched_interrupted(struct task *tk)

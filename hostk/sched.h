@@ -49,6 +49,8 @@ void sched_takeover(struct task *leader, struct task *execer);
 /* The task is gone. */
 void sched_exit(struct task *tk);
 /* A PTRACE_INTERRUPT stop: the preemption hostk asked for has arrived. */
+/* sched_yield: at its next stop the task lets the next in line run. */
+void sched_yield_cpu(struct task *tk);
 void sched_interrupted(struct task *tk);
 /* The timer's bottom half: charge the running tasks, preempt, wake sleepers. */
 void sched_tick(void);
@@ -63,7 +65,7 @@ uint64_t sched_cpu_ns(void);
 uint64_t sched_last_progress(void);
 
 struct sched_stats {
-	uint64_t switches, preemptions, blocks, sleeps, wakeups, idle_ns;
+	uint64_t switches, preemptions, yields, blocks, sleeps, wakeups, idle_ns;
 	int ncpus, quantum_ms, running, ready;
 };
 void sched_get_stats(struct sched_stats *st);

@@ -46,6 +46,7 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 #define PIDARG		"guest pid in arg 0"
 #define MAYBLOCK	"may block: gives up its CPU"
 #define MAYBLOCK_RW	"blocks on pipes, sockets, ttys: CPU given up"
+#define MAYBLOCK_PIPE	"blocks when one end is a pipe, socket or tty: CPU given up"
 #define SLEEP_SIG	"sleeps until a signal, off CPU"
 #define SLEEP_TQ	"sleeps in hostk's timer queue"
 #define ITIMER		"ITIMER_REAL is hostk's timer"
@@ -77,7 +78,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(access, 2, A_STR, A_HEX),
 	FAST(pipe, 1, A_PTR),
 	BLOCK(select, 5, sys_block, NULL, MAYBLOCK, A_INT, A_PTR, A_PTR, A_PTR, A_PTR),
-	FAST(sched_yield, 0),
+	CHECK(sched_yield, 0, sys_sched_yield, NULL, "gives the virtual CPU to a task that waits for one"),
 	CHECK(mremap, 5, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_UINT, A_HEX, A_PTR),
 	FAST(msync, 3, A_PTR, A_UINT, A_HEX),
 	FAST(mincore, 3, A_PTR, A_UINT, A_PTR),
@@ -93,7 +94,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	CHECK(alarm, 1, sys_alarm, NULL, ITIMER, A_UINT),
 	CHECK(setitimer, 3, sys_setitimer, NULL, ITIMER, A_INT, A_PTR, A_PTR),
 	FAST(getpid, 0),
-	FAST(sendfile, 4, A_FD, A_FD, A_PTR, A_UINT),
+	BLOCK(sendfile, 4, sys_pipeio, NULL, MAYBLOCK_PIPE, A_FD, A_FD, A_PTR, A_UINT),
 	FAST(socket, 3, A_INT, A_INT, A_INT),
 	BLOCK(connect, 3, sys_block, NULL, MAYBLOCK, A_FD, A_PTR, A_UINT),
 	BLOCK(accept, 3, sys_block, NULL, MAYBLOCK, A_FD, A_PTR, A_PTR),
@@ -125,7 +126,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	BLOCK(msgsnd, 4, sys_block, NULL, MAYBLOCK, A_INT, A_PTR, A_UINT, A_HEX),
 	BLOCK(msgrcv, 5, sys_block, NULL, MAYBLOCK, A_INT, A_PTR, A_UINT, A_INT, A_HEX),
 	FAST(msgctl, 3, A_INT, A_INT, A_PTR),
-	FAST(fcntl, 3, A_FD, A_INT, A_HEX),
+	BLOCK(fcntl, 3, sys_block, NULL, "F_SETLKW and F_OFD_SETLKW wait for another's lock (only they trap)", A_FD, A_INT, A_HEX),
 	BLOCK(flock, 2, sys_block, NULL, MAYBLOCK, A_FD, A_INT),
 	FASTH(fsync, 1, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD),
 	FASTH(fdatasync, 1, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD),
@@ -328,10 +329,10 @@ const struct sysent systab[NR_SYSCALLS] = {
 	CHECK(unshare, 1, sys_unshare, NULL, "no new namespaces", A_CLONE),
 	FAST(set_robust_list, 2, A_PTR, A_UINT),
 	FAST(get_robust_list, 3, A_PID, A_PTR, A_PTR),
-	FAST(splice, 6, A_FD, A_PTR, A_FD, A_PTR, A_UINT, A_HEX),
-	FAST(tee, 4, A_FD, A_FD, A_UINT, A_HEX),
+	BLOCK(splice, 6, sys_pipeio, NULL, MAYBLOCK_PIPE, A_FD, A_PTR, A_FD, A_PTR, A_UINT, A_HEX),
+	BLOCK(tee, 4, sys_pipeio, NULL, MAYBLOCK_PIPE, A_FD, A_FD, A_UINT, A_HEX),
 	FAST(sync_file_range, 4, A_FD, A_INT, A_UINT, A_HEX),
-	FAST(vmsplice, 4, A_FD, A_PTR, A_UINT, A_HEX),
+	BLOCK(vmsplice, 4, sys_pipeio, NULL, MAYBLOCK_PIPE, A_FD, A_PTR, A_UINT, A_HEX),
 	FAST(move_pages, 6, A_PID, A_UINT, A_PTR, A_PTR, A_PTR, A_HEX),
 	FAST(utimensat, 4, A_FD, A_STR, A_PTR, A_HEX),
 	BLOCK(epoll_pwait, 6, sys_block, NULL, MAYBLOCK, A_FD, A_PTR, A_INT, A_INT, A_PTR, A_UINT),
@@ -380,8 +381,8 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(membarrier, 3, A_INT, A_HEX, A_INT),
 	FAST(mlock2, 3, A_PTR, A_UINT, A_HEX),
 	FAST(copy_file_range, 6, A_FD, A_PTR, A_FD, A_PTR, A_UINT, A_HEX),
-	FAST(preadv2, 6, A_FD, A_PTR, A_UINT, A_INT, A_INT, A_HEX),
-	FAST(pwritev2, 6, A_FD, A_PTR, A_UINT, A_INT, A_INT, A_HEX),
+	BLOCK(preadv2, 6, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT, A_INT, A_INT, A_HEX),
+	BLOCK(pwritev2, 6, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT, A_INT, A_INT, A_HEX),
 	CHECK(pkey_mprotect, 4, sys_mem_fence, NULL, KFENCE, A_PTR, A_UINT, A_PROT, A_INT),
 	FAST(pkey_alloc, 2, A_HEX, A_HEX),
 	FAST(pkey_free, 1, A_INT),

@@ -60,6 +60,7 @@ struct task {
 	int cpu;		/* while TS_RUNNING */
 	int resume_sig;		/* while TS_READY: the signal to deliver */
 	bool preempt_sent;	/* a PTRACE_INTERRUPT is on its way */
+	bool yielding;		/* it called sched_yield with others waiting */
 	bool sleep_expired;	/* its own sleep ended by the timer, not a signal */
 	uint64_t slice_start;	/* when its current time slice began */
 	uint64_t run_since;	/* when it last got a CPU */

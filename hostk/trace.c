@@ -451,8 +451,8 @@ static void report_machine(FILE *fp)
 			fprintf(fp, "%s\"%s\":%lu", s ? "," : "", softirq_names[s], softirq_count(s));
 		fprintf(fp, ",\"deferred\":%lu},\"max_nesting\":%d,", softirq_deferred(), irq_max_nesting());
 		fprintf(fp, "\"sched\":{\"cpus\":%d,\"quantum_ms\":%d,\"context_switches\":%lu,\"preemptions\":%lu,"
-			"\"blocks\":%lu,\"sleeps\":%lu,\"idle_s\":%.6f},", ss.ncpus, ss.quantum_ms, ss.switches,
-			ss.preemptions, ss.blocks, ss.sleeps, (double)ss.idle_ns / 1e9);
+			"\"yields\":%lu,\"blocks\":%lu,\"sleeps\":%lu,\"idle_s\":%.6f},", ss.ncpus, ss.quantum_ms,
+			ss.switches, ss.preemptions, ss.yields, ss.blocks, ss.sleeps, (double)ss.idle_ns / 1e9);
 		fprintf(fp, "\"timer\":{\"hz\":%d,\"interrupts\":%lu,\"ticks\":%lu,\"programs\":%lu,\"stops\":%lu,"
 			"\"bh_us\":%.2f},\"devices\":[", timer_hz, ts.bh_runs, ts.ticks, ts.programs, ts.stops, bh_us);
 		devices_report(fp, true);
@@ -468,8 +468,9 @@ static void report_machine(FILE *fp)
 	for (int s = 0; s < NR_SOFTIRQS; s++)
 		fprintf(fp, " %s %lu,", softirq_names[s], softirq_count(s));
 	fprintf(fp, " passes deferred %lu\n", softirq_deferred());
-	fprintf(fp, "scheduler: %d cpu(s), quantum %d ms; %lu context switches, %lu preemptions, %lu blocks, "
-		"%lu sleeps; idle %.3f s\n", ss.ncpus, ss.quantum_ms, ss.switches, ss.preemptions, ss.blocks, ss.sleeps,
+	fprintf(fp, "scheduler: %d cpu(s), quantum %d ms; %lu context switches, %lu preemptions, %lu yields, "
+		"%lu blocks, %lu sleeps; idle %.3f s\n", ss.ncpus, ss.quantum_ms, ss.switches, ss.preemptions, ss.yields,
+		ss.blocks, ss.sleeps,
 		(double)ss.idle_ns / 1e9);
 	fprintf(fp, "timer: %d Hz; %lu interrupts (%.1f us each in the bottom half), %lu ticks, %lu programmings, "
 		"%lu stops (tickless idle)\n", timer_hz, ts.bh_runs, bh_us, ts.ticks, ts.programs, ts.stops);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../drivers/devices.h"
+#include "../sched.h"
 #include "../trap.h"
 #include "../uaccess.h"
 #include "sys.h"
@@ -82,26 +83,66 @@ enum trap_action dev_io(struct trap *t, struct devfile *f, bool write, unsigned 
 	return dev_next(t, f, op(f, t, buf, len, off));
 }
 
+/* The host's name for descriptor fd of tid ("" if none), and n as readlink
+ * gave it. */
+static ssize_t fd_name(pid_t tid, int fd, char *name, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
+	n = readlink(link, name, len - 1);
+	name[n > 0 ? n : 0] = 0;
+	return n;
+}
+
 enum trap_action sys_rw(struct trap *t)
 {
-	char link[64], name[64];
-	bool write = t->nr == SYS_write || t->nr == SYS_writev;
+	char name[64];
+	bool write = t->nr == SYS_write || t->nr == SYS_writev || t->nr == SYS_pwritev2;
+	bool vec = t->nr != SYS_read && t->nr != SYS_write;
 	unsigned long ino, buf = t->arg[1];
 	size_t len = t->arg[2];
 	struct devfile *f;
 	ssize_t n;
 
-	snprintf(link, sizeof link, "/proc/%d/fd/%d", t->task->tid, (int)t->arg[0]);
-	n = readlink(link, name, sizeof name - 1);
-	name[n > 0 ? n : 0] = 0;
+	n = fd_name(t->task->tid, (int)t->arg[0], name, sizeof name);
 	if (n > 0 && sscanf(name, "socket:[%lu]", &ino) == 1 && (f = devices_file_by_ino((ino_t)ino))) {
-		if ((t->nr == SYS_readv || t->nr == SYS_writev) && !first_iov(t, &buf, &len)) {
+		if (vec && !first_iov(t, &buf, &len)) {
 			t->ret = -EFAULT;
 			return TRAP_RETURN;
 		}
-		return dev_io(t, f, write, buf, len, -1);
+		/* preadv2 and pwritev2 at an offset, or (-1) at the position. */
+		return dev_io(t, f, write, buf, len, t->nr == SYS_preadv2 || t->nr == SYS_pwritev2 ?
+			      (int64_t)t->arg[3] : -1);
 	}
 	t->wait = may_block(name, n) ? WAIT_BLOCK : WAIT_NONE;
+	return TRAP_RUN;
+}
+
+/* sendfile, splice, tee and vmsplice wait when one of their descriptors
+ * is a pipe, a socket or a terminal that has no room or nothing yet. */
+enum trap_action sys_pipeio(struct trap *t)
+{
+	int fds[2] = { (int)t->arg[0], t->nr == SYS_splice ? (int)t->arg[2] : (int)t->arg[1] };
+	char name[64];
+
+	t->wait = WAIT_NONE;
+	for (int i = 0; i < (t->nr == SYS_vmsplice ? 1 : 2); i++) {
+		ssize_t n = fd_name(t->task->tid, fds[i], name, sizeof name);
+
+		if (may_block(name, n))
+			t->wait = WAIT_BLOCK;
+	}
+	return TRAP_RUN;
+}
+
+/* Natively a yield lets another runnable task have the CPU; here that is
+ * a guest waiting for the virtual CPU, so the yield hands it over (its
+ * stop is the place: sched_resume sees the request). */
+enum trap_action sys_sched_yield(struct trap *t)
+{
+	sched_yield_cpu(t->task);
 	return TRAP_RUN;
 }
 

@@ -44,7 +44,7 @@ sys_exit_fn sys_getrusage_exit, sys_times_exit;
 bool itimer_signal(struct proc *p, siginfo_t *si);
 
 /* block.c: syscalls that may block in the host, and devices' descriptors */
-sys_enter_fn sys_block, sys_rw, sys_fdio;
+sys_enter_fn sys_block, sys_rw, sys_fdio, sys_pipeio, sys_sched_yield;
 struct devfile;
 enum trap_action dev_io(struct trap *t, struct devfile *f, bool write, unsigned long buf, size_t len, int64_t off);
 /* Where a driver operation goes next; one that sleeps finishes at the exit stop. */
