@@ -360,6 +360,39 @@ static int boot_handshake(int sock, pid_t pid)
 	return fd;
 }
 
+/* Makes pid 1 (waiting for hostk's go on exec_err_fd), the shutdown thread
+ * and the terminal's foreground group; returns pid 1's host pid. */
+static pid_t start_first(const struct boot_opts *o, const char *path, char *const argv[], bool traced)
+{
+	int sp[2], rc;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		die_errno("socketpair");
+	prog_path = path;
+	if ((pid = ns_clone()) < 0)
+		die("%s", ns_clone_failure((int)-pid));
+	if (pid == 0) {
+		close(sp[0]);
+		guest_child(sp[1], path, argv, o->ns.init, traced);
+	}
+	init_host_pid = pid;
+	if (shutdown_sig)	/* asked to stop while it was being made */
+		kill(pid, SIGKILL);
+	if ((rc = start_thread(shutdown_thread, NULL))) {
+		kill(pid, SIGKILL);
+		die("cannot start the shutdown thread: %s", strerror(rc));
+	}
+	close(sp[1]);
+	exec_err_fd = sp[0];
+	setpgid(pid, pid);
+	/* Like a shell starting a foreground job: the guest's group gets the
+	 * terminal, so Ctrl-C and Ctrl-Z reach the guest, not hostk. */
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
+		gave_tty = tcsetpgrp(STDIN_FILENO, pid) == 0;
+	return pid;
+}
+
 void boot(const struct boot_opts *o, const char *path, char *const argv[])
 {
 	const long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
@@ -370,7 +403,7 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 	static const char *const stat_family[] = { "stat", "fstat", "lstat", "newfstatat", "statx" };
 	const char *why;
 	char err[256];
-	int sp[2], rc;
+	int rc;
 	pid_t pid;
 
 	probe();
@@ -394,30 +427,7 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		    rc == -ENOEXEC ? " (this host gives processes no vDSO)" : "");
 	pin(o);
 	signals_setup();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		die_errno("socketpair");
-	prog_path = path;
-	pid = ns_clone();
-	if (pid < 0)
-		die("%s", ns_clone_failure((int)-pid));
-	if (pid == 0) {
-		close(sp[0]);
-		guest_child(sp[1], path, argv, o->ns.init, true);
-	}
-	init_host_pid = pid;
-	if (shutdown_sig)	/* asked to stop while it was being made */
-		kill(pid, SIGKILL);
-	if ((rc = start_thread(shutdown_thread, NULL))) {
-		kill(pid, SIGKILL);
-		die("cannot start the shutdown thread: %s", strerror(rc));
-	}
-	close(sp[1]);
-	exec_err_fd = sp[0];
-	setpgid(pid, pid);
-	/* Like a shell starting a foreground job: the guest's group gets the
-	 * terminal, so Ctrl-C and Ctrl-Z reach the guest, not hostk. */
-	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
-		gave_tty = tcsetpgrp(STDIN_FILENO, pid) == 0;
+	pid = start_first(o, path, argv, true);
 	if (ptrace(PTRACE_SEIZE, pid, 0, opts) < 0) {
 		int e = errno;
 
@@ -433,9 +443,9 @@ void boot(const struct boot_opts *o, const char *path, char *const argv[])
 		kill(pid, SIGKILL);
 		die("cannot write the guests' id maps: %s (see --uid-map in hostk --help)", strerror(-rc));
 	}
-	if (write(sp[0], "g", 1) != 1)
+	if (write(exec_err_fd, "g", 1) != 1)
 		die_errno("starting the guest");
-	inject_set_gate(boot_handshake(sp[0], pid));
+	inject_set_gate(boot_handshake(exec_err_fd, pid));
 	if ((rc = devices_learn_files(pid)) < 0) {
 		kill(pid, SIGKILL);
 		die("cannot find the devices' files in the guests' /dev/hostk: %s", strerror(-rc));
@@ -460,7 +470,7 @@ int boot_untraced(const struct boot_opts *o, const char *path, char *const argv[
 {
 	const char *why;
 	char err[256];
-	int sp[2], rc, status;
+	int rc, status;
 	pid_t pid, r;
 
 	if ((why = ns_configure(&o->ns)))
@@ -468,32 +478,12 @@ int boot_untraced(const struct boot_opts *o, const char *path, char *const argv[
 	if (devices_probe(err, sizeof err) < 0)
 		die_status(EXIT_USAGE, "%s", err);
 	signals_setup();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		die_errno("socketpair");
-	prog_path = path;
-	if ((pid = ns_clone()) < 0)
-		die("%s", ns_clone_failure((int)-pid));
-	if (pid == 0) {
-		close(sp[0]);
-		guest_child(sp[1], path, argv, o->ns.init, false);
-	}
-	init_host_pid = pid;
-	if (shutdown_sig)
-		kill(pid, SIGKILL);
-	if ((rc = start_thread(shutdown_thread, NULL))) {
-		kill(pid, SIGKILL);
-		die("cannot start the shutdown thread: %s", strerror(rc));
-	}
-	close(sp[1]);
-	exec_err_fd = sp[0];
-	setpgid(pid, pid);
-	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
-		gave_tty = tcsetpgrp(STDIN_FILENO, pid) == 0;
+	pid = start_first(o, path, argv, false);
 	if ((rc = ns_write_maps(pid)) < 0) {
 		kill(pid, SIGKILL);
 		die("cannot write the guests' id maps: %s (see --uid-map in hostk --help)", strerror(-rc));
 	}
-	if (write(sp[0], "g", 1) != 1)
+	if (write(exec_err_fd, "g", 1) != 1)
 		die_errno("starting the guest");
 	/* pid 1 is the namespace's init: when it ends, the host ends the rest. */
 	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
