@@ -27,7 +27,10 @@ static const char usage_text[] =
 	"                                                 a null syscall under every interception mechanism\n"
 	"       hostk bench workloads [--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]\n"
 	"                                                 real programs natively and under hostk\n"
-	"       hostk bench irq [--json] [--smoke]         measure interrupt latency, the tick, an idle hostk\n"
+	"       hostk bench irq [--json] [--svg FILE] [--smoke] [-n N]\n"
+	"                                                 timer and device interrupt latency (histograms), the tick,\n"
+	"                                                 an idle hostk\n"
+
 	"       hostk trace-host [--json] [--hist] [RUN OPTIONS] -- PROG [ARGS...]\n"
 	"                                                 split each trap's time into phases (BPF; needs root)\n"
 	"       hostk version | --version | --help\n"
