@@ -30,7 +30,10 @@ static const char usage_text[] =
 	"       hostk bench irq [--json] [--svg FILE] [--smoke] [-n N]\n"
 	"                                                 timer and device interrupt latency (histograms), the tick,\n"
 	"                                                 an idle hostk\n"
-
+	"       hostk bench nic [--json] [--svg FILE] [--smoke] [--frames N] [--interval US] [--window N]\n"
+	"                       [--rxring N] [--size BYTES] [--sender-cpu C]\n"
+	"                                                 the network card: a datagram to the guest's read(), beside\n"
+	"                                                 the eventfd wake-up floor; frames/s\n"
 	"       hostk trace-host [--json] [--hist] [RUN OPTIONS] -- PROG [ARGS...]\n"
 	"                                                 split each trap's time into phases (BPF; needs root)\n"
 	"       hostk version | --version | --help\n"

@@ -6,12 +6,12 @@ workload) reported a figure in every CPU mode (or under every runner), and
 the SVG is well-formed XML with exactly one bar per figure.  "Unavailable,
 with a reason" is accepted only where the bench probes for something a
 machine may lack: Syscall User Dispatch, seccomp user notification, a second
-CPU, and the peers.  `hostk bench irq`: every latency
+CPU, and the peers.  `hostk bench irq` and `hostk bench nic`: every latency
 has n figures, min <= p50 <= p99 <= max, a histogram whose buckets add up to
 n and hold its min and max, and in the SVG one bin per bucket with its
 count.  Never a check of speed.
 
-    bench-check.py HOSTK syscall|workloads|irq
+    bench-check.py HOSTK syscall|workloads|irq|nic
 """
 import json
 import os
@@ -169,8 +169,28 @@ def check_irq(doc, bins):
           "the idle run has its figures")
 
 
+def check_nic(doc, bins):
+    check(doc.get("bench") == "nic", "the JSON is the nic bench's")
+    frames = doc["frames"]
+    check_hist(doc.get("latency_ns"), "nic latency_ns", frames - doc["lost"], bins, "latency")
+    check_hist(doc.get("floor_ns"), "nic floor_ns", frames, bins, "floor")
+    check(sorted(bins) == ["floor", "latency"], f"the SVG charts latency and floor ({sorted(bins)})")
+    ratio = doc["ratio"]
+    check(all(isinstance(ratio.get(k), (int, float)) for k in ("min", "p50", "p99", "max")),
+          "the ratios to the floor")
+    check(isinstance(doc.get("met"), bool) and doc.get("target_p99_ratio") == 3.0, "the target and whether it is met")
+    cpus = doc["cpus"]
+    check(isinstance(cpus.get("hostk"), int) and isinstance(cpus.get("sender"), int), "the CPUs are named")
+    t = doc["throughput"]
+    check(t["received"] + t["lost"] == t["frames"] == frames, "every throughput frame came back or was lost")
+    check(0 < t["window"] <= doc["rxring"], "the window fits the RX ring")
+    check(t["frames_per_s"] > 0 and t["seconds"] > 0, "the throughput has its figures")
+    check_hist(t.get("latency_ns"), "nic throughput latency_ns", t["received"])
+    check(doc["guest_echoed"] >= frames - doc["lost"] + t["received"], "nicecho echoed every frame that came back")
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("syscall", "workloads", "irq"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("syscall", "workloads", "irq", "nic"):
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         sys.exit(2)
     hostk, which = sys.argv[1], sys.argv[2]
@@ -184,8 +204,8 @@ def main():
             doc = json.loads(run.stdout)
         except json.JSONDecodeError as e:
             check(False, f"the JSON parses ({e})")
-        if which == "irq":
-            check_irq(doc, svg_bins(svg))
+        if which in ("irq", "nic"):
+            (check_irq if which == "irq" else check_nic)(doc, svg_bins(svg))
             print(f"{checks} passed, 0 failed")
             return
         bars = svg_bars(svg)

@@ -8,7 +8,8 @@
  * entry and hostk's own share.  Many short runs (15 of 1000 calls by
  * default) go round-robin over the mechanisms, so that the machine's shifts
  * of speed from run to run (a shared VM's) hit all alike.  `hostk bench irq` is
- * irqbench.c, `hostk bench workloads` workloads.c.  Called from main.c. */
+ * irqbench.c, `hostk bench workloads` workloads.c, `hostk bench nic`
+ * nicbench.c.  Called from main.c. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -434,6 +435,10 @@ int cmd_bench(int argc, char **argv)
 		find_programs(&s);
 		return bench_workloads(argc - 1, argv + 1, s.self, s.loop);
 	}
+	if (argc > 1 && !strcmp(argv[1], "nic")) {
+		find_programs(&s);
+		return bench_nic(argc - 1, argv + 1, s.self);
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
@@ -449,7 +454,7 @@ int cmd_bench(int argc, char **argv)
 			reps = bench_number("bench", "--reps", argv[++i], 1, 100);
 		else
 			die_status(EXIT_USAGE, "bench: unknown option '%s'\nUsage: hostk bench [--json] [--svg FILE] "
-				   "[--smoke] [--peers] [-n CALLS] [--reps R]\n       hostk bench workloads|irq "
+				   "[--smoke] [--peers] [-n CALLS] [--reps R]\n       hostk bench workloads|irq|nic "
 				   "[OPTIONS] (see hostk --help)", argv[i]);
 	}
 	if (smoke) {

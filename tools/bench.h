@@ -2,7 +2,8 @@
  * (mech-ptrace.c, mech-unotif.c), the workloads (workloads.c), the peers
  * (peers.c), what they share (benchutil.c: running a child, statistics,
  * JSON strings, options), the SVG chart (svg.c), latency histograms
- * (hist.c) and `hostk bench irq` (irqbench.c, irqrun.c). */
+ * (hist.c), `hostk bench irq` (irqbench.c, irqrun.c) and `hostk bench nic`
+ * (nicbench.c). */
 #ifndef HOSTK_TOOLS_BENCH_H
 #define HOSTK_TOOLS_BENCH_H
 
@@ -16,6 +17,8 @@ int cmd_bench(int argc, char **argv);
 int bench_irq(int argc, char **argv, const char *self, const char *loop);
 /* `hostk bench workloads`: real programs natively and under hostk. */
 int bench_workloads(int argc, char **argv, const char *self, const char *loop);
+/* `hostk bench nic`: the network card's receive path under a real hostk. */
+int bench_nic(int argc, char **argv, const char *self);
 
 /* A program the bench runs: $env if set, else rel beside the hostk binary
  * self (the build tree's layout), into out; exits if it cannot be run. */
