@@ -44,17 +44,21 @@ def figure(cell, keys):
     return all(isinstance(cell.get(k), (int, float)) for k in keys) and cell[keys[1]] > 0
 
 
-def svg_bars(path):
+def svg_rects(path, cls):
+    """The chart's <rect class=CLS> elements, once it is known to be SVG."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as e:
         check(False, f"{path} is well-formed XML ({e})")
     check(root.tag.endswith("svg"), "the SVG's root is <svg>")
+    return [el for el in root.iter() if el.tag.endswith("rect") and el.get("class") == cls]
+
+
+def svg_bars(path):
     bars = {}
-    for el in root.iter():
-        if el.tag.endswith("rect") and el.get("class") == "bar":
-            k = (el.get("data-row"), el.get("data-series"))
-            bars[k] = bars.get(k, 0) + 1
+    for el in svg_rects(path, "bar"):
+        k = (el.get("data-row"), el.get("data-series"))
+        bars[k] = bars.get(k, 0) + 1
     return bars
 
 
@@ -113,18 +117,12 @@ def check_workloads(doc, bars):
 
 def svg_bins(path):
     """{series: {lo_ns: count}} from the histogram chart's <rect class="bin">."""
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as e:
-        check(False, f"{path} is well-formed XML ({e})")
-    check(root.tag.endswith("svg"), "the SVG's root is <svg>")
     bins = {}
-    for el in root.iter():
-        if el.tag.endswith("rect") and el.get("class") == "bin":
-            series = bins.setdefault(el.get("data-series"), {})
-            lo = int(el.get("data-lo"))
-            check(lo not in series, f"one bin per bucket ({el.get('data-series')} at {lo} ns)")
-            series[lo] = int(el.get("data-count"))
+    for el in svg_rects(path, "bin"):
+        series = bins.setdefault(el.get("data-series"), {})
+        lo = int(el.get("data-lo"))
+        check(lo not in series, f"one bin per bucket ({el.get('data-series')} at {lo} ns)")
+        series[lo] = int(el.get("data-count"))
     return bins
 
 

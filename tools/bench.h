@@ -118,8 +118,11 @@ struct svg_chart {
 	const struct svg_row *rows;
 };
 int svg_write(const char *path, const struct svg_chart *c);	/* 0 or -errno */
-/* svg.c's helpers, for other charts: escaped text, a time in its unit
- * (three digits, or a whole power of ten), series colours. */
+/* svg.c's helpers, for other charts: a file begun with its style, title
+ * and subtitle (NULL with errno), and ended (0 or -EIO); escaped text, a
+ * time in its unit (three digits, or a whole power of ten), series colours. */
+FILE *svg_open(const char *path, int width, int height, const char *style, const char *title, const char *subtitle);
+int svg_close(FILE *fp);
 void svg_text(FILE *fp, const char *s);
 const char *svg_ns(double ns, char *buf, size_t size, bool whole);
 const char *svg_colour(int series);

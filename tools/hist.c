@@ -224,23 +224,12 @@ int hist_svg(const char *path, const char *title, const char *subtitle, const st
 			most = h[i].count[b] > most ? h[i].count[b] : most;
 	while (f.top < (double)most)
 		f.top *= 10;
-	if (!(fp = fopen(path, "we")))
+	if (!(fp = svg_open(path, WIDTH, height, ".tick{font-size:11px;fill:#444}.lab{font-size:13px;font-weight:bold}"
+			    ".mk{font-size:10px;fill:#222}", title, subtitle)))
 		return -errno;
-	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		"font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
-		"<style>.tick{font-size:11px;fill:#444}.lab{font-size:13px;font-weight:bold}.mk{font-size:10px;fill:#222}"
-		"</style>\n<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n", WIDTH, height, WIDTH, height);
-	fputs("<text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"bold\">", fp);
-	svg_text(fp, title);
-	fputs("</text>\n<text x=\"16\" y=\"46\" font-size=\"12\" fill=\"#444\">", fp);
-	svg_text(fp, subtitle);
-	fputs("</text>\n", fp);
 	for (int i = 0; i < nh; i++)
 		panel(fp, &f, &h[i], i, TOP + 24 + i * (PANEL_H + PANEL_GAP));
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">latency, log2 buckets (two an "
-		"octave); height: events, log scale</text>\n</svg>\n", PLOT_X + PLOT_W / 2, height - 8);
-	if (ferror(fp) | fclose(fp))
-		return -EIO;
-	return 0;
+		"octave); height: events, log scale</text>\n", PLOT_X + PLOT_W / 2, height - 8);
+	return svg_close(fp);
 }

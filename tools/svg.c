@@ -5,8 +5,8 @@
  * ten, because the figures span four orders (a native syscall to a
  * cross-CPU ptrace round trip).  Every bar is a <rect class="bar"> naming
  * its row and series (data-row, data-series): the CI checker counts them.
- * Called from bench.c and workloads.c; hist.c's histograms use its text,
- * time and colour helpers. */
+ * Called from bench.c and workloads.c; hist.c's histograms use its
+ * beginning and end of a file, and its text, time and colour helpers. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -182,6 +182,32 @@ static void legend(FILE *fp, const struct svg_chart *c, const bool *live)
 	fputs("</text>\n", fp);
 }
 
+FILE *svg_open(const char *path, int width, int height, const char *style, const char *title, const char *subtitle)
+{
+	FILE *fp = fopen(path, "we");
+
+	if (!fp)
+		return NULL;
+	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<style>%s</style>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n", width, height, width, height, style);
+	fprintf(fp, "<text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"bold\">");
+	svg_text(fp, title);
+	fprintf(fp, "</text>\n<text x=\"16\" y=\"46\" font-size=\"12\" fill=\"#444\">");
+	svg_text(fp, subtitle);
+	fputs("</text>\n", fp);
+	return fp;
+}
+
+int svg_close(FILE *fp)
+{
+	fputs("</svg>\n", fp);
+	if (ferror(fp) | fclose(fp))
+		return -EIO;
+	return 0;
+}
+
 int svg_write(const char *path, const struct svg_chart *c)
 {
 	bool live[SVG_MAX_SERIES] = { false };	/* a series with no figure at all gets a footnote, not rows */
@@ -198,19 +224,10 @@ int svg_write(const char *path, const struct svg_chart *c)
 	row_h = (nlive ? nlive : 1) * (BAR_H + 3) + ROW_GAP;
 	plot_h = c->nrows * row_h;
 	height = TOP + plot_h + 50 + 16 * nnotes;
-	if (!(fp = fopen(path, "we")))
+	if (!(fp = svg_open(path, WIDTH, height, ".tick{font-size:11px;fill:#444}.val{font-size:11px;fill:#222}"
+			    ".lab{font-size:13px;fill:#111}.na{font-size:11px;fill:#888;font-style:italic}"
+			    ".leg{font-size:12px;fill:#222}", c->title, c->subtitle)))
 		return -errno;
-	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		"font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
-		"<style>.tick{font-size:11px;fill:#444}.val{font-size:11px;fill:#222}.lab{font-size:13px;fill:#111}"
-		".na{font-size:11px;fill:#888;font-style:italic}.leg{font-size:12px;fill:#222}</style>\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n", WIDTH, height, WIDTH, height);
-	fprintf(fp, "<text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"bold\">");
-	svg_text(fp, c->title);
-	fprintf(fp, "</text>\n<text x=\"16\" y=\"46\" font-size=\"12\" fill=\"#444\">");
-	svg_text(fp, c->subtitle);
-	fputs("</text>\n", fp);
 	legend(fp, c, live);
 	for (int r = 1; r < c->nrows; r += 2)	/* stripes under the grid, so that it shows */
 		fprintf(fp, "<rect x=\"8\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f3f5f9\"/>\n",
@@ -247,8 +264,5 @@ int svg_write(const char *path, const struct svg_chart *c)
 			}
 			fputs("</text>\n", fp);
 		}
-	fputs("</svg>\n", fp);
-	if (ferror(fp) | fclose(fp))
-		return -EIO;
-	return 0;
+	return svg_close(fp);
 }
