@@ -8,7 +8,8 @@
  * entry and hostk's own share.  Many short runs (15 of 1000 calls by
  * default) go round-robin over the mechanisms, so that the machine's shifts
  * of speed from run to run (a shared VM's) hit all alike.  `hostk bench irq` is
- * irqbench.c, `hostk bench workloads` workloads.c.  Called from main.c. */
+ * irqbench.c, `hostk bench workloads` workloads.c, `hostk bench nic`
+ * nicbench.c.  Called from main.c. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -118,21 +119,12 @@ static bool shown(const struct setup *s, int m)
 
 static void find_programs(struct setup *s)
 {
-	const char *env = getenv("HOSTK_LOOP");
 	ssize_t len = readlink("/proc/self/exe", s->self, sizeof s->self - 1);
-	char *slash;
 
 	if (len < 0)
 		die_errno("bench: /proc/self/exe");
 	s->self[len] = '\0';
-	if (env && *env) {
-		snprintf(s->loop, sizeof s->loop, "%s", env);
-	} else {
-		slash = strrchr(s->self, '/');
-		snprintf(s->loop, sizeof s->loop, "%.*s/tools/hk-loop", (int)(slash - s->self), s->self);
-	}
-	if (access(s->loop, X_OK) < 0)
-		die("bench: cannot run the measured guest %s (build it with meson compile, or set HOSTK_LOOP)", s->loop);
+	bench_program(s->self, "HOSTK_LOOP", "tools/hk-loop", s->loop, sizeof s->loop);
 }
 
 /* Syscall User Dispatch, tried in a child so that this process never has it. */
@@ -428,16 +420,6 @@ static void write_svg(const struct setup *s, const char *path)
 		die("bench: %s: %s", path, strerror(-rc));
 }
 
-static long number(const char *opt, const char *arg, long lo, long hi)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (end == arg || *end || v < lo || v > hi)
-		die_status(EXIT_USAGE, "bench: %s wants a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
-	return v;
-}
-
 int cmd_bench(int argc, char **argv)
 {
 	static struct setup s = { .reps = 15, .n = 1000, .k = 20 };
@@ -453,6 +435,10 @@ int cmd_bench(int argc, char **argv)
 		find_programs(&s);
 		return bench_workloads(argc - 1, argv + 1, s.self, s.loop);
 	}
+	if (argc > 1 && !strcmp(argv[1], "nic")) {
+		find_programs(&s);
+		return bench_nic(argc - 1, argv + 1, s.self);
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
@@ -463,14 +449,13 @@ int cmd_bench(int argc, char **argv)
 		else if (!strcmp(argv[i], "--svg") && i + 1 < argc)
 			svg = argv[++i];
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
-			n = number("-n", argv[++i], 100, 10000000);
+			n = bench_number("bench", "-n", argv[++i], 100, 10000000);
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
-			reps = number("--reps", argv[++i], 1, 100);
+			reps = bench_number("bench", "--reps", argv[++i], 1, 100);
 		else
 			die_status(EXIT_USAGE, "bench: unknown option '%s'\nUsage: hostk bench [--json] [--svg FILE] "
-				   "[--smoke] [--peers] [-n CALLS] [--reps R]\n       hostk bench workloads [--json] "
-				   "[--svg FILE] [--smoke] [--peers] [-n RUNS]\n       hostk bench irq [--json] [--smoke]",
-				   argv[i]);
+				   "[--smoke] [--peers] [-n CALLS] [--reps R]\n       hostk bench workloads|irq|nic "
+				   "[OPTIONS] (see hostk --help)", argv[i]);
 	}
 	if (smoke) {
 		s.reps = 1;

@@ -1,11 +1,14 @@
 /* `hostk bench`: the trap-overhead bench (bench.c) and its tracers
  * (mech-ptrace.c, mech-unotif.c), the workloads (workloads.c), the peers
  * (peers.c), what they share (benchutil.c: running a child, statistics,
- * JSON strings), the SVG chart (svg.c) and `hostk bench irq` (irqbench.c). */
+ * JSON strings, options), the SVG chart (svg.c), latency histograms
+ * (hist.c), `hostk bench irq` (irqbench.c, irqrun.c) and `hostk bench nic`
+ * (nicbench.c). */
 #ifndef HOSTK_TOOLS_BENCH_H
 #define HOSTK_TOOLS_BENCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -14,6 +17,14 @@ int cmd_bench(int argc, char **argv);
 int bench_irq(int argc, char **argv, const char *self, const char *loop);
 /* `hostk bench workloads`: real programs natively and under hostk. */
 int bench_workloads(int argc, char **argv, const char *self, const char *loop);
+/* `hostk bench nic`: the network card's receive path under a real hostk. */
+int bench_nic(int argc, char **argv, const char *self);
+
+/* A program the bench runs: $env if set, else rel beside the hostk binary
+ * self (the build tree's layout), into out; exits if it cannot be run. */
+void bench_program(const char *self, const char *env, const char *rel, char *out, size_t size);
+/* An option's number in [lo, hi], or a one-line usage error (exit 2). */
+long bench_number(const char *cmd, const char *opt, const char *arg, long lo, long hi);
 
 /* The minimal tracers.  Each runs in a process of its own (the bench forks
  * it, pinned), forks argv as its guest, serves it until it exits, and
@@ -107,5 +118,40 @@ struct svg_chart {
 	const struct svg_row *rows;
 };
 int svg_write(const char *path, const struct svg_chart *c);	/* 0 or -errno */
+/* svg.c's helpers, for other charts: a file begun with its style, title
+ * and subtitle (NULL with errno), and ended (0 or -EIO); escaped text, a
+ * time in its unit (three digits, or a whole power of ten), series colours. */
+FILE *svg_open(const char *path, int width, int height, const char *style, const char *title, const char *subtitle);
+int svg_close(FILE *fp);
+void svg_text(FILE *fp, const char *s);
+const char *svg_ns(double ns, char *buf, size_t size, bool whole);
+const char *svg_colour(int series);
+
+/* Latency figures (ns, one per event): order statistics and a log2
+ * histogram of two buckets an octave, whose edges are 250 ns x 2^k and
+ * 375 ns x 2^k (..., 1, 1.5, 2, 3, 4, 6, 8, 12 ... us): cyclictest's
+ * histogram, on a log scale because the tails are three orders longer than
+ * the typical figure. */
+#define HIST_BUCKETS 48
+struct hist {
+	const char *key;	/* JSON and SVG: the series' name */
+	const char *col;	/* the terminal histogram's column, <= 11 chars */
+	const char *label;	/* a line of text: what was measured */
+	uint64_t n, min, p50, p99, max;	/* nearest rank, as stat_of() */
+	uint64_t count[HIST_BUCKETS];	/* [0]: under 250 ns; the last: 2.1 s and over */
+};
+/* h's figures from v[0..n), which it sorts; key, col and label stay. */
+void hist_fill(struct hist *h, uint64_t *v, size_t n);
+uint64_t hist_edge(int b);	/* bucket b's least value */
+/* The histograms side by side, cyclictest's way: a row per bucket from the
+ * first used to the last, a column each, then the summary rows. */
+void hist_print(FILE *fp, const struct hist *h, int nh);
+/* {"n":..,"min":..,"p50":..,"p99":..,"max":..,"hist":[{"lo_ns","hi_ns","count"}...]}
+ * with the buckets that are not empty. */
+void hist_json(FILE *fp, const struct hist *h);
+/* Small multiples: one panel per histogram on shared axes (log time, log
+ * count), p50 and p99 marked; each bucket a <rect class="bin"
+ * data-series=KEY data-lo=NS data-count=N>.  0 or -errno. */
+int hist_svg(const char *path, const char *title, const char *subtitle, const struct hist *h, int nh);
 
 #endif

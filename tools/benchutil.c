@@ -1,6 +1,7 @@
-/* What the benches share: starting a pinned child and collecting what it
- * printed, PATH lookup, order statistics over the figures of many runs, and
- * JSON strings.  Called from bench.c and workloads.c. */
+/* What the benches share: finding their programs, reading their options,
+ * starting a pinned child and collecting what it printed, PATH lookup, order
+ * statistics over the figures of many runs, and JSON strings.  Called from
+ * bench.c, workloads.c, irqbench.c and nicbench.c. */
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -13,6 +14,30 @@
 
 #include "bench.h"
 #include "../hostk/util.h"
+
+void bench_program(const char *self, const char *env, const char *rel, char *out, size_t size)
+{
+	const char *set = getenv(env), *slash = strrchr(self, '/');
+
+	if (set && *set)
+		snprintf(out, size, "%s", set);
+	else
+		snprintf(out, size, "%.*s/%s", slash ? (int)(slash - self) : 1, slash ? self : ".", rel);
+	if (access(out, X_OK) < 0)
+		die("bench: cannot run %s (build it with meson compile, or set %s)", out, env);
+}
+
+long bench_number(const char *cmd, const char *opt, const char *arg, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || v < lo || v > hi)
+		die_status(EXIT_USAGE, "%s: %s wants a number from %ld to %ld, not '%s'", cmd, opt, lo, hi, arg);
+	return v;
+}
 
 bool find_in_path(const char *name, char *out, size_t size)
 {

@@ -7,7 +7,9 @@
  * call's HK_NULL: ENOSYS natively) or none (an empty loop).  For `hostk bench
  * irq`: `hk-loop sleep MS` sleeps once and prints the ns it slept;
  * `hk-loop tick MS` takes a 100 Hz SIGALRM into an empty handler and pause()
- * for MS ms and prints the CPU ns per tick.  For `hostk bench workloads`
+ * for MS ms and prints the CPU ns per tick; `hk-loop devwake N`, under hostk
+ * with the test device, prints N wake-ups' latencies (devwake() says how).
+ * For `hostk bench workloads`
  * under User-Mode Linux: `hk-loop run [--in FILE] PROG ARGS...` runs PROG
  * (stdin FILE or /dev/null, stdout /dev/null) and prints the ns it took.
  *
@@ -28,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,7 +55,7 @@
 #define SYSCALL_DISPATCH_FILTER_BLOCK 1
 #endif
 
-enum op { OP_GETPPID, OP_GETUID, OP_UNSHARE0, OP_HKNULL, OP_NONE, OP_SLEEP, OP_TICK, NR_OPS };
+enum op { OP_GETPPID, OP_GETUID, OP_UNSHARE0, OP_HKNULL, OP_NONE, OP_SLEEP, OP_TICK, OP_DEVWAKE, NR_OPS };
 
 /* Each op's syscall and first argument; nr < 0 makes no call. */
 static const struct opent {
@@ -66,6 +69,7 @@ static const struct opent {
 	[OP_NONE] = { "none", -1, 0 },
 	[OP_SLEEP] = { "sleep", -1, 0 },
 	[OP_TICK] = { "tick", -1, 0 },
+	[OP_DEVWAKE] = { "devwake", -1, 0 },
 };
 
 enum gate { G_NONE, G_FLOOR, G_SIGSYS, G_SUD };
@@ -77,6 +81,7 @@ static _Noreturn void usage(void)
 {
 	fputs("usage: hk-loop [--floor|--sigsys|--sud] [--cpu C] getppid|getuid|unshare0|hknull|none N [K]\n"
 	      "       hk-loop sleep|tick MS\n"
+	      "       hk-loop devwake N\n"
 	      "       hk-loop run [--in FILE] PROG [ARGS...]\n", stderr);
 	exit(2);
 }
@@ -211,6 +216,88 @@ static void timed(const struct opent *o, enum gate g, long n, long k)
 	free(ns);
 }
 
+/* devwake: the test device's whole path as a guest sees it, from a request
+ * to raise (HK_DEV_RAISE) to the sleeper in HK_DEV_WAIT running again, its
+ * bottom half having woken it.  Two threads, so that the sleeper is surely
+ * asleep when the raise comes (one thread raising, then waiting, would race
+ * the interrupt into the wait and often not sleep at all): the raiser asks
+ * HK_DEV_WAIT itself, which says EBUSY only while another task sleeps in it,
+ * then takes t0 and raises, and blocks on a pipe until the sleeper, woken,
+ * sends its clock.  Raises are 500 us apart, 20 a tick at 100 Hz, under the
+ * device's budget (64 a tick), so that it never throttles the line. */
+#define DEVWAKE_GAP_NS 500000
+
+static int wake_pipe[2];
+static uint64_t wake_base;	/* events handled before the first raise */
+static long wake_n;
+
+static long hkcall(long op, long line, long arg)
+{
+	return syscall(HK_CALL_NR, op, line, arg);
+}
+
+static void *devwake_sleeper(void *arg)
+{
+	(void)arg;
+	for (long i = 1; i <= wake_n; i++) {
+		double t1;
+
+		if (hkcall(HK_DEV_WAIT, HK_TEST_LO, (long)(wake_base + (uint64_t)i)) < 0)
+			fail("HK_DEV_WAIT");
+		t1 = now_ns();
+		if (write(wake_pipe[1], &t1, sizeof t1) != (ssize_t)sizeof t1)
+			fail("write");
+	}
+	return NULL;
+}
+
+static void devwake(long n)
+{
+	double *ns = malloc(sizeof *ns * (size_t)n), t0, t1;
+	struct hk_dev_counts c;
+	struct timespec next;
+	pthread_t th;
+
+	if (!ns)
+		fail("malloc");
+	if (hkcall(HK_DEV_COUNTS, HK_TEST_LO, (long)&c) < 0)
+		fail(errno == ENOSYS ? "not under hostk" : "the test device (hostk run --device test=test)");
+	wake_base = c.handled;
+	wake_n = n;
+	if (pipe(wake_pipe) < 0 || (errno = pthread_create(&th, NULL, devwake_sleeper, NULL)))
+		fail("starting the sleeper");
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (long i = 0; i < n; i++) {
+		long tries = 0;
+
+		/* 100 000 yields without the sleeper asleep: it is stuck. */
+		while (hkcall(HK_DEV_WAIT, HK_TEST_LO, 0) != -1 || errno != EBUSY) {
+			if (++tries == 100000) {
+				errno = ETIMEDOUT;
+				fail("the sleeper never went to sleep in HK_DEV_WAIT");
+			}
+			sched_yield();
+		}
+		t0 = now_ns();
+		if (hkcall(HK_DEV_RAISE, HK_TEST_LO, 1) < 0)
+			fail("HK_DEV_RAISE");
+		if (read(wake_pipe[0], &t1, sizeof t1) != (ssize_t)sizeof t1)
+			fail("read");
+		ns[i] = t1 - t0;
+		next.tv_nsec += DEVWAKE_GAP_NS;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+	}
+	pthread_join(th, NULL);
+	for (long i = 0; i < n; i++)
+		printf("%.0f\n", ns[i]);
+	free(ns);
+}
+
 static int run_prog(int argc, char **argv)
 {
 	const char *in = "/dev/null";
@@ -306,6 +393,8 @@ int main(int argc, char **argv)
 		printf("%.0f\n", now_ns() - t0);
 	} else if (op == OP_TICK) {
 		printf("%.3f\n", tick_floor(n));
+	} else if (op == OP_DEVWAKE) {
+		devwake(n);
 	} else {
 		set_gate(gate, ops[op].nr);
 		timed(&ops[op], gate, n, k);

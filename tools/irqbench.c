@@ -1,9 +1,19 @@
-/* `hostk bench irq`: hostk's interrupt machinery, measured.  This process
- * plays hostk's kernel thread, with the real controller (irq_boot), timer
- * driver (timer_boot) and test device (testdev_boot) linked from hostk-core,
- * and a kernel loop of its own: do_softirq(), then a wait that a top half
- * rewinds if it lands after the check (as the real loop's wait does).
+/* `hostk bench irq`: hostk's interrupt machinery, measured, cyclictest's way
+ * (one figure per event; min, p50, p99, max and a log2 histogram of each).
+ * This process plays hostk's kernel thread, pinned as hostk pins itself (to
+ * the idlest CPU, the test device's hardware thread off it), with the real
+ * controller (irq_boot), timer driver (timer_boot) and test device
+ * (testdev_boot) linked from hostk-core, and a kernel loop of its own:
+ * do_softirq(), then a wait that a top half rewinds if it lands after the
+ * check (as the real loop's wait does).
  *
+ *   timer    a one-shot kernel timeout at an absolute time, every 1 ms, as
+ *            cyclictest arms its timer: its lateness at the timer's top half
+ *            (from the controller's interrupt trace) and at the timeout's
+ *            handler (the bottom half).  Each is followed, half an interval
+ *            later, by the floor: this thread's own clock_nanosleep(ABSTIME)
+ *            lateness, which is cyclictest's measurement with hostk out of
+ *            the way.
  *   latency  raise the test device's low line at T0 (testdev_raise) and read
  *            the top half's entry and the bottom half's end from the
  *            controller's interrupt trace (irq_tracing).  The device keeps its
@@ -11,28 +21,27 @@
  *            device thread, eventfd, the controller's epoll thread, the
  *            signal, the top half, the softirq.  Raises are paced below the
  *            device's budget per tick, so it never throttles the line.
+ *   wake     the same path's last stage, the guest waking, which only a
+ *            real guest has: irqrun.c, from outside.
  *   tick     a periodic interval timer at 100 Hz, as the timer driver
  *            programs it while guests run, into an otherwise idle loop: CPU
- *            time (all threads) per tick, next to its floor, `hk-loop tick`
- *            (the same timer into an empty handler and pause()).
- *   idle     `hostk run --stats -- hk-loop sleep MS` from outside: hostk's
- *            CPU time (its threads' schedstat) over the middle of the sleep,
- *            and the timer interrupts it took (from --stats). */
-#include <dirent.h>
+ *            time (all threads) per timer interrupt, next to its floor,
+ *            `hk-loop tick` (the same timer into an empty handler and pause()).
+ *   idle     an idle `hostk run`'s CPU use, from outside: irqrun.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/wait.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "irqbench.h"
 #include "../hostk/irq.h"
 #include "../hostk/kregion.h"
 #include "../hostk/sched.h"
@@ -42,17 +51,10 @@
 #include "../hostk/util.h"
 
 #define HZ 100
-#define TIMER_LINE 0	/* timer_boot() requests the first line */
+#define TIMER_LINE 0		/* timer_boot() requests the first line */
 #define GAP_NS 200000		/* between raises: 50 a tick, under the device's 64 */
+#define INTERVAL_NS 1000000	/* between timeouts: cyclictest's default */
 #define IDLE_TARGET_PCT 0.1	/* an idle (tickless) hostk: ~no CPU */
-
-static _Noreturn void fail(const char *fmt, const char *arg)
-{
-	fputs("hostk bench irq: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /* The kernel loop's wait: pause() unless a bottom half is pending.  A top
  * half that lands between the check and the syscall rewinds to the check
@@ -82,56 +84,132 @@ static __attribute__((noinline, noclone)) void idle_wait(void)
 /* The kernel's side of this process.  A private kernel region that no guest
  * maps, so that the region writes a real hostk makes on every interrupt and
  * bottom half are in the measurement; one idle CPU for the scheduler. */
-static void boot_machinery(void)
+static void boot_machinery(int cpu)
 {
 	static struct hk_kregion scratch;
 	int rc;
 
 	kr = &scratch;
 	sched_init(1, 10);
-	if ((rc = irq_boot()) < 0 || (rc = timer_boot(HZ)) < 0 || (rc = testdev_boot(-1)) < 0)
-		fail("cannot boot the interrupt machinery: %s", strerror(-rc));
+	if ((rc = irq_boot()) < 0 || (rc = timer_boot(HZ)) < 0 || (rc = testdev_boot(cpu)) < 0)
+		irqb_fail("cannot boot the interrupt machinery: %s", strerror(-rc));
 	irq_set_idle_window((uintptr_t)hkb_idle_begin, (uintptr_t)hkb_idle_end);
 }
 
-struct stat5 {
-	uint64_t n, min, p50, p99, max;
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = ns_to_ts(t);
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static uint64_t *figures(int n)
+{
+	uint64_t *v = calloc((size_t)n, sizeof *v);
+
+	if (!v)
+		die_oom();
+	return v;
+}
+
+/* (a) Timer interrupt latency. */
+enum { T_TOP, T_HANDLER, T_FLOOR, NTIMER };
+static const struct hist timer_rows[NTIMER] = {
+	[T_TOP] = { "expiry_to_top_ns", "timer>top", "timer expiry -> top half entry" },
+	[T_HANDLER] = { "expiry_to_handler_ns", "timer>bh", "timer expiry -> its handler (bottom half)" },
+	[T_FLOOR] = { "nanosleep_ns", "nanosleep", "floor: clock_nanosleep lateness (cyclictest)" },
 };
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+static volatile uint64_t fired_at;
 
-	return (x > y) - (x < y);
+static void timer_fired(struct ktimer *kt)
+{
+	(void)kt;
+	fired_at = now_ns();
 }
 
-static struct stat5 stats_of(uint64_t *v, size_t n)
+/* The timer's top half for a timeout due at when: the last one logged at
+ * or after when, before its handler ran (a stray timeout's comes earlier). */
+static void timer_top(uint64_t when, uint64_t *top)
 {
-	qsort(v, n, sizeof *v, cmp_u64);
-	return (struct stat5){ n, v[0], v[n / 2], v[n * 99 / 100], v[n - 1] };
+	struct irq_event ev;
+
+	while (irq_next_event(&ev))
+		if (ev.line == TIMER_LINE && ev.kind == IRQ_EV_TOP && ev.t >= when && (!fired_at || ev.t <= fired_at))
+			*top = ev.t;
 }
 
-static struct stat5 hostk_stats(int line, int which)
+static void measure_timer(int n, struct hist out[NTIMER])
 {
-	struct irq_latency l;
+	uint64_t *v[NTIMER], when = now_ns() + INTERVAL_NS, end;
+	/* A second host timer, not the one measured, bounds the wait: its
+	 * SIGALRM raises line 0 too, which wakes the loop to see the time. */
+	struct itimerval bound = { .it_value = { (time_t)((uint64_t)n * INTERVAL_NS * 2 / NSEC_PER_SEC) + 10, 0 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct ktimer kt = { .fn = timer_fired };
 
-	irq_latency(line, which, &l);
-	return (struct stat5){ l.n, l.min, l.p50, l.p99, l.max };
+	for (int k = 0; k < NTIMER; k++)
+		v[k] = figures(n);
+	end = now_ns() + (uint64_t)bound.it_value.tv_sec * NSEC_PER_SEC;
+	setitimer(ITIMER_REAL, &bound, NULL);
+	/* No timer slack (cyclictest's RT threads have none): a plain thread's
+	 * sleeps end up to 50 us late on purpose, a POSIX timer's never. */
+	prctl(PR_SET_TIMERSLACK, 1);
+	irq_tracing = true;
+	for (int i = 0; i < n; i++) {
+		uint64_t top = 0, floor_at;
+
+		fired_at = 0;
+		ktimer_add(&kt, when);
+		timer_reprogram();
+		for (;;) {
+			do_softirq();
+			timer_top(when, &top);
+			if (fired_at)
+				break;
+			if (now_ns() >= end)
+				irqb_fail("the timer interrupt did not come within %ld s", (long)bound.it_value.tv_sec);
+			idle_wait();
+		}
+		timer_top(when, &top);
+		if (!top)
+			irqb_fail("%s", "the timer's top half is not in the interrupt trace");
+		v[T_TOP][i] = top - when;
+		v[T_HANDLER][i] = fired_at - when;
+		/* The floor half an interval on (or from now, after a late one). */
+		floor_at = when + INTERVAL_NS / 2;
+		if (floor_at <= now_ns())
+			floor_at = now_ns() + INTERVAL_NS / 2;
+		sleep_until(floor_at);
+		v[T_FLOOR][i] = now_ns() - floor_at;
+		when = floor_at + INTERVAL_NS / 2;
+	}
+	irq_tracing = false;
+	prctl(PR_SET_TIMERSLACK, 0);	/* the default again */
+	setitimer(ITIMER_REAL, &off, NULL);
+	do_softirq();
+	for (int k = 0; k < NTIMER; k++) {
+		out[k] = timer_rows[k];
+		hist_fill(&out[k], v[k], (size_t)n);
+		free(v[k]);
+	}
 }
 
-/* (a) Interrupt latency. */
-enum { L_TOP, L_BH, L_CTL_TOP, L_TOPRUN, L_CTL_BH, NLAT };
-static const char *const lat_label[NLAT] = {
-	"device raise -> top half entry", "device raise -> bottom half done",
-	"controller raise -> top half (hostk's)", "top half run time (hostk's)",
-	"controller raise -> bottom half (hostk's)",
-};
-static const char *const lat_key[NLAT] = {
-	"raise_to_top_ns", "raise_to_bh_ns", "controller_to_top_ns", "top_ns", "controller_to_bh_ns",
+/* (b) Device interrupt latency; hostk's own figures (its controller's
+ * samples of the last 4096 deliveries) beside the bench's. */
+enum { D_TOP, D_BH, D_CTL_TOP, D_TOPRUN, D_CTL_BH, NDEV };
+#define D_MEASURED 2	/* the bench's own, with histograms: D_TOP, D_BH */
+static const struct hist dev_rows[NDEV] = {
+	[D_TOP] = { "raise_to_top_ns", "raise>top", "device raise -> top half entry" },
+	[D_BH] = { "raise_to_bh_ns", "raise>bh", "device raise -> bottom half done" },
+	[D_CTL_TOP] = { "controller_to_top_ns", "", "controller raise -> top half (hostk's)" },
+	[D_TOPRUN] = { "top_ns", "", "top half run time (hostk's)" },
+	[D_CTL_BH] = { "controller_to_bh_ns", "", "controller raise -> bottom half (hostk's)" },
 };
 
 struct latency {
-	struct stat5 s[NLAT];
+	struct hist h[NDEV];
 	struct hk_dev_counts c;
 };
 
@@ -143,23 +221,25 @@ static void watchdog(struct ktimer *kt)
 	wd_fired = true;
 }
 
-static void sleep_until(uint64_t t)
+static void hostk_figures(struct hist *h, int line, int which)
 {
-	struct timespec ts = { (time_t)(t / 1000000000u), (long)(t % 1000000000u) };
+	struct irq_latency l;
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	irq_latency(line, which, &l);
+	h->n = l.n;
+	h->min = l.min;
+	h->p50 = l.p50;
+	h->p99 = l.p99;
+	h->max = l.max;
 }
 
 static void measure_latency(int n, struct latency *out)
 {
-	uint64_t *top = calloc((size_t)n, sizeof *top), *bh = calloc((size_t)n, sizeof *bh);
+	uint64_t *top = figures(n), *bh = figures(n);
 	struct ktimer wd = { .fn = watchdog };
 	struct irq_event ev;
 	int lo = testdev_line(HK_TEST_LO);
 
-	if (!top || !bh)
-		die_oom();
 	ktimer_add(&wd, now_ns() + 5000000000u + (uint64_t)n * 5000000u);
 	timer_reprogram();
 	irq_tracing = true;
@@ -177,7 +257,7 @@ static void measure_latency(int n, struct latency *out)
 			if (t_bh)
 				break;
 			if (wd_fired)
-				fail("%s", "the test device's interrupt did not arrive in time");
+				irqb_fail("%s", "the test device's interrupt did not arrive in time");
 			idle_wait();
 		}
 		top[i] = t_top - t0;
@@ -187,66 +267,21 @@ static void measure_latency(int n, struct latency *out)
 	irq_tracing = false;
 	ktimer_del(&wd);
 	timer_reprogram();
-	out->s[L_TOP] = stats_of(top, (size_t)n);
-	out->s[L_BH] = stats_of(bh, (size_t)n);
-	out->s[L_CTL_TOP] = hostk_stats(lo, IRQ_LAT_TO_TOP);
-	out->s[L_TOPRUN] = hostk_stats(lo, IRQ_LAT_TOP);
-	out->s[L_CTL_BH] = hostk_stats(lo, IRQ_LAT_TO_BH);
+	memcpy(out->h, dev_rows, sizeof dev_rows);
+	hist_fill(&out->h[D_TOP], top, (size_t)n);
+	hist_fill(&out->h[D_BH], bh, (size_t)n);
+	hostk_figures(&out->h[D_CTL_TOP], lo, IRQ_LAT_TO_TOP);
+	hostk_figures(&out->h[D_TOPRUN], lo, IRQ_LAT_TOP);
+	hostk_figures(&out->h[D_CTL_BH], lo, IRQ_LAT_TO_BH);
 	testdev_counts(HK_TEST_LO, &out->c);
 	free(top);
 	free(bh);
 }
 
-/* Starts argv with its stdout on a pipe; *fd reads it. */
-static pid_t spawn(char *const argv[], int *fd)
-{
-	int fds[2];
-	pid_t pid;
-
-	fflush(NULL);
-	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-		fail("cannot start a run: %s", strerror(errno));
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(fds[1], STDOUT_FILENO);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	*fd = fds[0];
-	return pid;
-}
-
-/* Reads the run's output into buf, reaps it, and returns the number it
- * printed; a failed run ends the bench. */
-static double finish(pid_t pid, int fd, char *buf, size_t size, struct rusage *ru, const char *what)
-{
-	size_t got = 0;
-	ssize_t k;
-	int status;
-
-	while ((k = read(fd, buf + got, size - 1 - got)) != 0)
-		if (k > 0)
-			got += (size_t)k;
-		else if (errno != EINTR)
-			break;
-	buf[got] = '\0';
-	close(fd);
-	while (wait4(pid, &status, 0, ru) < 0)
-		if (errno != EINTR)
-			fail("wait4: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail("'%s' failed", what);
-	return strtod(buf, NULL);
-}
-
-/* (b) The tick's cost. */
+/* (c) The tick's cost. */
 struct tick {
 	double seconds, cpu_s;
-	uint64_t ticks, top_halves;
+	uint64_t interrupts;
 	double cpu_us, bh_us, pct_100hz;
 	double floor_us;	/* hk-loop tick: a bare SIGALRM into pause() */
 	int rounds;
@@ -282,150 +317,94 @@ static void tick_slice(uint64_t ns, uint64_t *cpu, uint64_t *wall)
 }
 
 /* Slices of hostk's tick and of the floor take turns, so that the machine's
- * drifts hit both alike. */
+ * drifts hit both alike.  A tick is a timer interrupt: with no guest the
+ * scheduler has no tick of its own to count. */
 static void measure_tick(double seconds, int rounds, const char *loop, struct tick *out)
 {
-	char msbuf[16], buf[256];
+	char msbuf[16];
 	char *argv[] = { (char *)loop, "tick", msbuf, NULL };
 	uint64_t slice = (uint64_t)(seconds * 1e9) / (uint64_t)rounds, cpu = 0, wall = 0;
 	struct timer_stats a, b;
 	struct irq_counts ca, cb;
-	struct rusage ru;
 	double floor = 0;
-	pid_t pid;
-	int fd;
 
 	snprintf(msbuf, sizeof msbuf, "%lu", slice / 1000000u);
 	timer_get_stats(&a);
 	irq_counts(TIMER_LINE, &ca);
 	for (int r = 0; r < rounds; r++) {
 		tick_slice(slice, &cpu, &wall);
-		pid = spawn(argv, &fd);
-		floor += finish(pid, fd, buf, sizeof buf, &ru, "hk-loop tick") / 1e3 / rounds;
+		floor += irqb_run_number(argv, (unsigned)(slice / NSEC_PER_SEC) + 60, "hk-loop tick") / 1e3 / rounds;
 	}
 	timer_get_stats(&b);
 	irq_counts(TIMER_LINE, &cb);
 	out->seconds = (double)wall / 1e9;
 	out->cpu_s = (double)cpu / 1e9;
-	out->ticks = b.ticks - a.ticks;
-	out->top_halves = cb.delivered - ca.delivered;
-	out->cpu_us = out->ticks ? out->cpu_s * 1e6 / (double)out->ticks : 0;
+	out->interrupts = cb.delivered - ca.delivered;
+	out->cpu_us = out->interrupts ? out->cpu_s * 1e6 / (double)out->interrupts : 0;
 	out->bh_us = b.bh_runs > a.bh_runs ? (double)(b.bh_ns - a.bh_ns) / 1e3 / (double)(b.bh_runs - a.bh_runs) : 0;
 	out->pct_100hz = out->cpu_us * 100 / 1e6 * 100;
 	out->floor_us = floor;
 	out->rounds = rounds;
 }
 
-/* (c) An idle hostk, from outside. */
-struct idle {
-	double seconds, window_s, window_cpu_s, whole_s, whole_cpu_s, slept_s;
-	long interrupts, ticks;	/* hostk's timer interrupts and ticks (--stats); -1 unknown */
-	bool schedstat;
+/* Everything, for the output. */
+struct irqb {
+	int n, cpu;
+	bool smoke;
+	double load;
+	struct hist timer[NTIMER], wake;
+	struct latency lat;
+	struct tick tick;
+	struct idle idle;
+	char wake_cmd[128];
 };
 
-/* CPU time of all of pid's threads: schedstat (ns), else stat (clock ticks). */
-static int64_t proc_cpu_ns(pid_t pid, bool *precise)
+/* The histograms, in the order of the path: timer, then device to guest. */
+static int charted(const struct irqb *b, struct hist *out)
 {
-	char path[96], buf[1024], *p;
-	unsigned long long ns, ut, st;
-	int64_t sum = 0;
-	bool any = false;
-	struct dirent *e;
-	DIR *d;
-	FILE *fp;
+	int k = 0;
 
-	snprintf(path, sizeof path, "/proc/%d/task", pid);
-	if ((d = opendir(path))) {
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof path, "/proc/%d/task/%.20s/schedstat", pid, e->d_name);
-			if ((fp = fopen(path, "re"))) {
-				if (fscanf(fp, "%llu", &ns) == 1) {
-					sum += (int64_t)ns;
-					any = true;
-				}
-				fclose(fp);
-			}
-		}
-		closedir(d);
-	}
-	if ((*precise = any))
-		return sum;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if (!(fp = fopen(path, "re")))
-		return -1;
-	buf[fread(buf, 1, sizeof buf - 1, fp)] = '\0';
-	fclose(fp);
-	if (!(p = strrchr(buf, ')')) || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-					  &st) != 2)
-		return -1;
-	return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
+	for (int i = 0; i < NTIMER; i++)
+		out[k++] = b->timer[i];
+	for (int i = 0; i < D_MEASURED; i++)
+		out[k++] = b->lat.h[i];
+	out[k++] = b->wake;
+	return k;
 }
 
-static void measure_idle(const char *self, const char *loop, int ms, struct idle *out)
+static void row(const struct hist *h)
 {
-	char stats[] = "/tmp/hostk-bench-idle.XXXXXX", msbuf[16], statsopt[64], buf[4096], *p;
-	char *argv[] = { (char *)self, "run", statsopt, "--json", "--", (char *)loop, "sleep", msbuf, NULL };
-	uint64_t settle = (uint64_t)(ms > 1000 ? ms / 10 : 100) * 1000000u, t0, ta, tb, t1;
-	struct rusage ru;
-	int64_t ca, cb;
-	ssize_t got;
-	int fd;
-	pid_t pid;
-
-	memset(out, 0, sizeof *out);
-	out->interrupts = out->ticks = -1;
-	if ((fd = mkstemp(stats)) < 0)
-		fail("cannot make a temporary file: %s", strerror(errno));
-	close(fd);
-	snprintf(msbuf, sizeof msbuf, "%d", ms);
-	snprintf(statsopt, sizeof statsopt, "--stats=%s", stats);
-	pid = spawn(argv, &fd);
-	t0 = now_ns();
-	sleep_until(t0 + settle);
-	ta = now_ns();
-	ca = proc_cpu_ns(pid, &out->schedstat);
-	sleep_until(t0 + (uint64_t)ms * 1000000u - settle);
-	tb = now_ns();
-	cb = proc_cpu_ns(pid, &out->schedstat);
-	out->slept_s = finish(pid, fd, buf, sizeof buf, &ru, "hostk run -- hk-loop sleep") / 1e9;
-	t1 = now_ns();
-	if (ca < 0 || cb < 0)
-		fail("%s", "cannot read hostk's CPU time in /proc");
-	out->seconds = ms / 1e3;
-	out->window_s = (double)(tb - ta) / 1e9;
-	out->window_cpu_s = (double)(cb - ca) / 1e9;
-	out->whole_s = (double)(t1 - t0) / 1e9;
-	out->whole_cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-			   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-	/* The timer in hostk's --stats: "timer":{"hz":H,"interrupts":N,"ticks":M,... */
-	if ((fd = open(stats, O_RDONLY | O_CLOEXEC)) >= 0) {
-		got = read(fd, buf, sizeof buf - 1);
-		buf[got > 0 ? got : 0] = '\0';
-		close(fd);
-		if ((p = strstr(buf, "\"timer\":{")))
-			sscanf(p, "\"timer\":{\"hz\":%*d,\"interrupts\":%ld,\"ticks\":%ld", &out->interrupts, &out->ticks);
-	}
-	unlink(stats);
+	printf("  %-46s %8.1f %8.1f %8.1f %8.1f\n", h->label, (double)h->min / 1e3, (double)h->p50 / 1e3,
+	       (double)h->p99 / 1e3, (double)h->max / 1e3);
 }
 
-/* Output. */
-static void print_table(int n, const struct latency *l, const struct tick *t, const struct idle *d)
+static void print_table(const struct irqb *b)
 {
+	const struct latency *l = &b->lat;
+	const struct tick *t = &b->tick;
+	const struct idle *d = &b->idle;
 	double pct = d->window_cpu_s * 100 / d->window_s;
+	struct hist h[NTIMER + D_MEASURED + 1];
+	const char *cols = "min      p50      p99      max";
 
-	printf("hostk bench irq: in-process, with hostk's controller, timer driver and test device\n\n");
-	printf("interrupt latency, test-lo, %d raises (us)     %8s %8s %8s %8s\n", n, "min", "p50", "p99", "max");
-	for (int i = 0; i < NLAT; i++)
-		printf("%-46s %8.1f %8.1f %8.1f %8.1f\n", lat_label[i], (double)l->s[i].min / 1e3,
-		       (double)l->s[i].p50 / 1e3, (double)l->s[i].p99 / 1e3, (double)l->s[i].max / 1e3);
-	printf("device: %lu raised, %lu handled; controller: %lu delivered, %lu coalesced, %lu spurious; "
-	       "%lu throttled\n\n", l->c.device_raised, l->c.handled, l->c.delivered, l->c.coalesced, l->c.spurious,
+	printf("hostk bench irq: in-process, with hostk's controller, timer driver and test device, on CPU %d "
+	       "(the device's hardware thread off it); load average %.2f at the start\n\n", b->cpu, b->load);
+	printf("timer interrupt latency, %d one-shot timeouts 1 ms apart (us)  %s\n", b->n, cols);
+	for (int i = 0; i < NTIMER; i++)
+		row(&b->timer[i]);
+	printf("\ndevice interrupt latency, test-lo, %d raises (us)             %s\n", b->n, cols);
+	for (int i = 0; i < NDEV; i++)
+		row(&l->h[i]);
+	printf("  device: %lu raised, %lu handled; controller: %lu delivered, %lu coalesced, %lu spurious; "
+	       "%lu throttled\n", l->c.device_raised, l->c.handled, l->c.delivered, l->c.coalesced, l->c.spurious,
 	       l->c.throttled);
-	printf("timer tick, %d Hz periodic, otherwise idle, %.1f s in %d slice(s) taking turns with the floor\n", HZ,
+	printf("  %s, from outside:\n", b->wake_cmd);
+	row(&b->wake);
+	printf("\n");
+	hist_print(stdout, h, charted(b, h));
+	printf("\ntimer tick, %d Hz periodic, otherwise idle, %.1f s in %d slice(s) taking turns with the floor\n", HZ,
 	       t->seconds, t->rounds);
-	printf("  %-44s %10lu (%lu top halves)\n", "ticks", t->ticks, t->top_halves);
+	printf("  %-44s %10lu\n", "timer interrupts", t->interrupts);
 	printf("  %-44s %10.1f us\n", "CPU per tick (all threads)", t->cpu_us);
 	printf("  %-44s %10.1f us\n", "  of which the timer's bottom half", t->bh_us);
 	printf("  %-44s %10.1f us\n", "floor: bare SIGALRM into pause(), per tick", t->floor_us);
@@ -444,25 +423,43 @@ static void print_table(int n, const struct latency *l, const struct tick *t, co
 	       pct <= IDLE_TARGET_PCT ? "met" : "NOT MET");
 }
 
-static void print_stat5(const char *key, const struct stat5 *s, bool comma)
+/* "key":{...}, with the histogram where the bench has one. */
+static void json_hist(const struct hist *h, bool with_hist)
 {
-	printf("\"%s\":{\"n\":%lu,\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu}%s", key, s->n, s->min, s->p50, s->p99,
-	       s->max, comma ? "," : "");
+	printf("\"%s\":", h->key);
+	if (with_hist)
+		hist_json(stdout, h);
+	else
+		printf("{\"n\":%lu,\"min\":%lu,\"p50\":%lu,\"p99\":%lu,\"max\":%lu}", h->n, h->min, h->p50, h->p99, h->max);
+	printf(",");
 }
 
-static void print_json(int n, const struct latency *l, const struct tick *t, const struct idle *d)
+static void print_json(const struct irqb *b)
 {
+	const struct latency *l = &b->lat;
+	const struct tick *t = &b->tick;
+	const struct idle *d = &b->idle;
 	double pct = d->window_cpu_s * 100 / d->window_s;
 
-	printf("{\"latency\":{\"line\":\"%s\",\"raises\":%d,", irq_name(testdev_line(HK_TEST_LO)), n);
-	for (int i = 0; i < NLAT; i++)
-		print_stat5(lat_key[i], &l->s[i], true);
+	printf("{\"bench\":\"irq\",\"smoke\":%s,\"cpu\":%d,\"loadavg\":%.2f,\n\"timer\":{\"interval_us\":%d,",
+	       b->smoke ? "true" : "false", b->cpu, b->load, INTERVAL_NS / 1000);
+	for (int i = 0; i < NTIMER; i++)
+		json_hist(&b->timer[i], true);
+	printf("\"timeouts\":%d},\n\"latency\":{\"line\":\"%s\",\"raises\":%d,", b->n,
+	       irq_name(testdev_line(HK_TEST_LO)), b->n);
+	for (int i = 0; i < NDEV; i++)
+		json_hist(&l->h[i], i < D_MEASURED);
 	printf("\"counts\":{\"device_raised\":%lu,\"handled\":%lu,\"delivered\":%lu,\"coalesced\":%lu,"
-	       "\"spurious\":%lu,\"throttled\":%lu}},", l->c.device_raised, l->c.handled, l->c.delivered,
+	       "\"spurious\":%lu,\"throttled\":%lu}},\n", l->c.device_raised, l->c.handled, l->c.delivered,
 	       l->c.coalesced, l->c.spurious, l->c.throttled);
-	printf("\"tick\":{\"hz\":%d,\"seconds\":%.3f,\"ticks\":%lu,\"top_halves\":%lu,\"cpu_s\":%.6f,"
+	printf("\"wake\":{\"command\":");
+	json_str(stdout, b->wake_cmd);
+	printf(",");
+	json_hist(&b->wake, true);
+	printf("\"raises\":%d},\n", b->n);
+	printf("\"tick\":{\"hz\":%d,\"seconds\":%.3f,\"interrupts\":%lu,\"cpu_s\":%.6f,"
 	       "\"cpu_us_per_tick\":%.2f,\"bh_us_per_tick\":%.2f,\"floor_us_per_tick\":%.2f,"
-	       "\"cpu_pct_at_100hz\":%.4f},", HZ, t->seconds, t->ticks, t->top_halves, t->cpu_s, t->cpu_us, t->bh_us,
+	       "\"cpu_pct_at_100hz\":%.4f},\n", HZ, t->seconds, t->interrupts, t->cpu_s, t->cpu_us, t->bh_us,
 	       t->floor_us, t->pct_100hz);
 	printf("\"idle\":{\"sleep_s\":%.3f,\"slept_s\":%.6f,\"window_s\":%.3f,\"hostk_cpu_s\":%.6f,"
 	       "\"hostk_cpu_pct\":%.4f,\"precise\":%s,\"whole_s\":%.3f,\"whole_cpu_s\":%.6f,\"timer_interrupts\":%ld,"
@@ -471,34 +468,62 @@ static void print_json(int n, const struct latency *l, const struct tick *t, con
 	       d->ticks, IDLE_TARGET_PCT, pct <= IDLE_TARGET_PCT ? "true" : "false");
 }
 
+static void write_svg(const struct irqb *b, const char *path)
+{
+	struct hist h[NTIMER + D_MEASURED + 1];
+	char sub[256];
+	struct utsname u;
+	int rc;
+
+	uname(&u);
+	snprintf(sub, sizeof sub, "%d timeouts and %d device raises each; kernel loop on CPU %d; Linux %s, %ld CPU(s) "
+		 "online", b->n, b->n, b->cpu, u.release, sysconf(_SC_NPROCESSORS_ONLN));
+	if ((rc = hist_svg(path, "hostk's interrupt latency: timer, and device to guest", sub, h, charted(b, h))) < 0)
+		irqb_fail("%s: %s", path, strerror(-rc));
+}
+
 int bench_irq(int argc, char **argv, const char *self, const char *loop)
 {
-	bool json = false, smoke = false;
-	struct latency lat;
-	struct tick tick;
-	struct idle idle;
-	int n;
+	static struct irqb b;
+	const char *svg = NULL;
+	bool json = false;
+	long n = 0;
+	int cpu[2];
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "--json"))
 			json = true;
-		} else if (!strcmp(argv[i], "--smoke")) {
-			smoke = true;
-		} else {
-			fprintf(stderr, "hostk bench irq: unknown option '%s'\nUsage: hostk bench irq [--json] [--smoke]\n",
-				argv[i]);
-			return 2;
-		}
+		else if (!strcmp(argv[i], "--smoke"))
+			b.smoke = true;
+		else if (!strcmp(argv[i], "--svg") && i + 1 < argc)
+			svg = argv[++i];
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = bench_number("bench irq", "-n", argv[++i], 10, 1000000);
+		else if (!strcmp(argv[i], "--svg") || !strcmp(argv[i], "-n"))
+			die_status(EXIT_USAGE, "bench irq: %s wants a value", argv[i]);
+		else
+			die_status(EXIT_USAGE, "bench irq: unknown option '%s' (see hostk --help)", argv[i]);
 	}
-	n = smoke ? 100 : 2000;
-	/* The idle run first, while this process is still a plain one. */
-	measure_idle(self, loop, smoke ? 500 : 5000, &idle);
-	boot_machinery();
-	measure_latency(n, &lat);
-	measure_tick(smoke ? 0.2 : 2.0, smoke ? 1 : 4, loop, &tick);
+	b.n = n ? (int)n : b.smoke ? 100 : 2000;
+	/* Where hostk would be: the idlest CPU, with every run below on it. */
+	idlest_cpus(cpu);
+	b.cpu = cpu[0];
+	if (pin_cpu(b.cpu) < 0)
+		irqb_fail("cannot pin to CPU %d: %s", b.cpu, strerror(errno));
+	getloadavg(&b.load, 1);
+	/* The runs from outside first, while this process is still a plain one. */
+	measure_idle(self, loop, b.smoke ? 500 : 5000, &b.idle);
+	b.wake = (struct hist){ "raise_to_wake_ns", "guest wake", "guest: raise requested -> the sleeper runs" };
+	measure_wake(self, loop, b.n, &b.wake, b.wake_cmd, sizeof b.wake_cmd);
+	boot_machinery(b.cpu);
+	measure_timer(b.n, b.timer);
+	measure_latency(b.n, &b.lat);
+	measure_tick(b.smoke ? 0.2 : 2.0, b.smoke ? 1 : 4, loop, &b.tick);
 	if (json)
-		print_json(n, &lat, &tick, &idle);
+		print_json(&b);
 	else
-		print_table(n, &lat, &tick, &idle);
+		print_table(&b);
+	if (svg)
+		write_svg(&b, svg);
 	return 0;
 }

@@ -5,7 +5,8 @@
  * ten, because the figures span four orders (a native syscall to a
  * cross-CPU ptrace round trip).  Every bar is a <rect class="bar"> naming
  * its row and series (data-row, data-series): the CI checker counts them.
- * Called from bench.c and workloads.c. */
+ * Called from bench.c and workloads.c; hist.c's histograms use its
+ * beginning and end of a file, and its text, time and colour helpers. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static const char *const colours[SVG_MAX_SERIES] = {
 	"#3b6fb6", "#e07b39", "#5a9e4b", "#b04a8c", "#8c6d31", "#6b6b6b", "#2a9d9d", "#c23b3b",
 };
 
-static void xml_text(FILE *fp, const char *s)
+void svg_text(FILE *fp, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -38,9 +39,12 @@ static void xml_text(FILE *fp, const char *s)
 	}
 }
 
-/* Three significant digits (whole: a power of ten, none) in the unit that
- * keeps them under 1000. */
-static const char *fmt_ns(double ns, char *buf, size_t size, bool whole)
+const char *svg_colour(int series)
+{
+	return colours[series % SVG_MAX_SERIES];
+}
+
+const char *svg_ns(double ns, char *buf, size_t size, bool whole)
 {
 	static const struct {
 		double scale;
@@ -113,7 +117,7 @@ static void grid(FILE *fp, const struct axis *a, int y0, int y1)
 				fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#bbb\"/>\n", x, y0, x,
 					y1);
 				fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">%s</text>\n", x,
-					y1 + 16, fmt_ns(pow(10, d), buf, sizeof buf, true));
+					y1 + 16, svg_ns(pow(10, d), buf, sizeof buf, true));
 			} else {
 				fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>\n", x, y0, x,
 					y1);
@@ -133,7 +137,7 @@ static void bar(FILE *fp, const struct svg_chart *c, const struct axis *a, int r
 		fprintf(fp, "<text x=\"%d\" y=\"%.1f\" class=\"na\">%s: n/a", PLOT_X + 4, yc + 4, c->series_label[s]);
 		if (b->note) {
 			fputs(" (", fp);
-			xml_text(fp, b->note);
+			svg_text(fp, b->note);
 			fputs(")", fp);
 		}
 		fputs("</text>\n", fp);
@@ -142,13 +146,13 @@ static void bar(FILE *fp, const struct svg_chart *c, const struct axis *a, int r
 	xm = xpos(a, b->mid);
 	xl = xpos(a, b->lo);
 	xh = xpos(a, b->hi);
-	fmt_ns(b->lo, lo, sizeof lo, false);
-	fmt_ns(b->mid, mid, sizeof mid, false);
-	fmt_ns(b->hi, hi, sizeof hi, false);
+	svg_ns(b->lo, lo, sizeof lo, false);
+	svg_ns(b->mid, mid, sizeof mid, false);
+	svg_ns(b->hi, hi, sizeof hi, false);
 	fprintf(fp, "<rect class=\"bar\" data-row=\"%s\" data-series=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 		"height=\"%d\" fill=\"%s\"><title>", row->key, c->series_key[s], x0, y, xm - x0 > 1 ? xm - x0 : 1,
 		BAR_H, colours[s]);
-	xml_text(fp, row->label);
+	svg_text(fp, row->label);
 	fprintf(fp, ", %s: median %s (%s: %s .. %s)</title></rect>\n", c->series_label[s], mid, c->whisker, lo, hi);
 	fprintf(fp, "<path d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\" stroke=\"#222\" "
 		"stroke-width=\"1.2\" fill=\"none\"/>\n", xl, yc, xh, xl, yc - 4, yc + 4, xh, yc - 4, yc + 4);
@@ -168,14 +172,40 @@ static void legend(FILE *fp, const struct svg_chart *c, const bool *live)
 			continue;
 		fprintf(fp, "<rect x=\"%d\" y=\"60\" width=\"14\" height=\"12\" fill=\"%s\"/>"
 			"<text x=\"%d\" y=\"70\" class=\"leg\">", x, colours[s], x + 19);
-		xml_text(fp, c->series_label[s]);
+		svg_text(fp, c->series_label[s]);
 		fputs("</text>\n", fp);
 		x += 34 + 7 * (int)strlen(c->series_label[s]);
 	}
 	fprintf(fp, "<path d=\"M%d 66h22M%d 62v8M%d 62v8\" stroke=\"#222\" fill=\"none\"/>"
 		"<text x=\"%d\" y=\"70\" class=\"leg\">", x, x, x + 22, x + 28);
-	xml_text(fp, c->whisker);
+	svg_text(fp, c->whisker);
 	fputs("</text>\n", fp);
+}
+
+FILE *svg_open(const char *path, int width, int height, const char *style, const char *title, const char *subtitle)
+{
+	FILE *fp = fopen(path, "we");
+
+	if (!fp)
+		return NULL;
+	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<style>%s</style>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n", width, height, width, height, style);
+	fprintf(fp, "<text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"bold\">");
+	svg_text(fp, title);
+	fprintf(fp, "</text>\n<text x=\"16\" y=\"46\" font-size=\"12\" fill=\"#444\">");
+	svg_text(fp, subtitle);
+	fputs("</text>\n", fp);
+	return fp;
+}
+
+int svg_close(FILE *fp)
+{
+	fputs("</svg>\n", fp);
+	if (ferror(fp) | fclose(fp))
+		return -EIO;
+	return 0;
 }
 
 int svg_write(const char *path, const struct svg_chart *c)
@@ -194,19 +224,10 @@ int svg_write(const char *path, const struct svg_chart *c)
 	row_h = (nlive ? nlive : 1) * (BAR_H + 3) + ROW_GAP;
 	plot_h = c->nrows * row_h;
 	height = TOP + plot_h + 50 + 16 * nnotes;
-	if (!(fp = fopen(path, "we")))
+	if (!(fp = svg_open(path, WIDTH, height, ".tick{font-size:11px;fill:#444}.val{font-size:11px;fill:#222}"
+			    ".lab{font-size:13px;fill:#111}.na{font-size:11px;fill:#888;font-style:italic}"
+			    ".leg{font-size:12px;fill:#222}", c->title, c->subtitle)))
 		return -errno;
-	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		"font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
-		"<style>.tick{font-size:11px;fill:#444}.val{font-size:11px;fill:#222}.lab{font-size:13px;fill:#111}"
-		".na{font-size:11px;fill:#888;font-style:italic}.leg{font-size:12px;fill:#222}</style>\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n", WIDTH, height, WIDTH, height);
-	fprintf(fp, "<text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"bold\">");
-	xml_text(fp, c->title);
-	fprintf(fp, "</text>\n<text x=\"16\" y=\"46\" font-size=\"12\" fill=\"#444\">");
-	xml_text(fp, c->subtitle);
-	fputs("</text>\n", fp);
 	legend(fp, c, live);
 	for (int r = 1; r < c->nrows; r += 2)	/* stripes under the grid, so that it shows */
 		fprintf(fp, "<rect x=\"8\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f3f5f9\"/>\n",
@@ -217,7 +238,7 @@ int svg_write(const char *path, const struct svg_chart *c)
 
 		fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" class=\"lab\">", LABEL_W,
 			y + (row_h - ROW_GAP) / 2 + 4);
-		xml_text(fp, c->rows[r].label);
+		svg_text(fp, c->rows[r].label);
 		fputs("</text>\n", fp);
 		for (int s = 0, i = 0; s < c->nseries; s++)
 			if (live[s])
@@ -227,24 +248,21 @@ int svg_write(const char *path, const struct svg_chart *c)
 		PLOT_X + PLOT_W, TOP + plot_h);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">", PLOT_X + PLOT_W / 2,
 		TOP + plot_h + 36);
-	xml_text(fp, c->axis);
+	svg_text(fp, c->axis);
 	fputs("</text>\n", fp);
 	for (int s = 0, n = 0; s < c->nseries; s++)
 		if (!live[s]) {
 			const char *note = c->nrows ? c->rows[0].bar[s].note : NULL;
 
 			fprintf(fp, "<text x=\"16\" y=\"%d\" class=\"na\">", TOP + plot_h + 58 + 16 * n++);
-			xml_text(fp, c->series_label[s]);
+			svg_text(fp, c->series_label[s]);
 			fputs(": n/a", fp);
 			if (note) {
 				fputs(" (", fp);
-				xml_text(fp, note);
+				svg_text(fp, note);
 				fputs(")", fp);
 			}
 			fputs("</text>\n", fp);
 		}
-	fputs("</svg>\n", fp);
-	if (ferror(fp) | fclose(fp))
-		return -EIO;
-	return 0;
+	return svg_close(fp);
 }

@@ -438,7 +438,6 @@ int bench_workloads(int argc, char **argv, const char *self, const char *loop)
 	const char *svg = NULL;
 	bool json = false;
 	long runs = 0;
-	char *end;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
@@ -450,10 +449,7 @@ int bench_workloads(int argc, char **argv, const char *self, const char *loop)
 		} else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
 			svg = argv[++i];
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			runs = strtol(argv[++i], &end, 10);
-			if (end == argv[i] || *end || runs < 1 || runs > 100)
-				die_status(EXIT_USAGE, "bench workloads: -n wants a number from 1 to 100, not '%s'",
-					   argv[i]);
+			runs = bench_number("bench workloads", "-n", argv[++i], 1, 100);
 		} else {
 			die_status(EXIT_USAGE, "bench workloads: unknown option '%s'\nUsage: hostk bench workloads "
 				   "[--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]", argv[i]);
