@@ -69,7 +69,30 @@ hk_build() {
 		meson compile -C "$HK_BUILD" >&2; echo "hostk: build failed" >&2; exit 1; }
 }
 
+# As root, guests run as host uid 1000000000 (hostk's default map for root)
+# and tools/test's ordinary-user pass as nobody: both must reach the tree
+# (the build's programs, the tests' scripts and tables).  A clone under a
+# private directory (/root is 0700) cannot give them that, so the tree is
+# copied where they can reach it, afresh each time, and built there.
+hk_reachable_tree() {
+	[ "$(id -u)" -eq 0 ] && [ -z "${HOSTK_BUILD:-}" ] && command -v setpriv >/dev/null 2>&1 || return 0
+	local u
+	for u in 1000000000 65534; do
+		setpriv --reuid=$u --regid=$u --clear-groups test -r "$HK_TOP/meson.build" 2>/dev/null && continue
+		local copy=/var/tmp/hostk-$(printf '%s' "$HK_TOP" | md5sum | cut -c1-12)
+		hk_say "$HK_TOP is out of reach of the guests' uid $u: testing a copy in $copy/src"
+		mkdir -p "$copy/src" && chmod 755 "$copy" "$copy/src" || exit 1
+		find "$copy/src" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} + &&
+			tar -C "$HK_TOP" --exclude=./build --exclude=./.git -cf - . | tar -C "$copy/src" -xf - &&
+			chmod -R a+rX "$copy/src" || exit 1
+		HK_TOP=$copy/src
+		HK_BUILD=$copy/build
+		return 0
+	done
+}
+
 hk_install_missing
+hk_reachable_tree
 hk_build
 HOSTK=$HK_BUILD/hostk
 export HOSTK
