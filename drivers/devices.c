@@ -501,6 +501,10 @@ void devices_opened(struct trap *t)
 		t->ret = -errno;
 		goto fail;
 	}
+	if (dev->drv->always_ready && send(sv[1], "", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+		t->ret = -errno;
+		goto fail;
+	}
 	if (dev->drv->open && (rc = dev->drv->open(f)) < 0) {
 		t->ret = rc;
 		goto fail;

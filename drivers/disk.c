@@ -404,6 +404,7 @@ const struct driver disk_driver = {
 	.help = "a block device backed by the host file PATH: requests complete after their latency, by interrupt",
 	.options = disk_options,
 	.socktype = SOCK_STREAM,
+	.always_ready = true,
 	.seekable = true,
 	.probe = disk_probe,
 	.start = disk_start,

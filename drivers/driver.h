@@ -71,6 +71,11 @@ struct driver {
 	const struct dev_option *options;	/* NULL-terminated */
 	int socktype;			/* the descriptor: SOCK_SEQPACKET (frames) or SOCK_STREAM */
 	bool seekable;			/* it has positions: pread, pwrite, lseek reach it */
+	/* poll is the host's, on the socket: a frame or bytes queued make it
+	 * readable.  A driver that emulates its reads (nothing is ever queued)
+	 * is always ready instead, as a disk is: one byte waits in the
+	 * guest's end, which the emulated reads never take. */
+	bool always_ready;
 	/* Before any guest: read the options, take what the device needs (a
 	 * socket, a file).  0, or -1 with a one-line reason in err. */
 	int (*probe)(struct device *dev, char *err, size_t errlen);

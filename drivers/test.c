@@ -360,6 +360,7 @@ const struct driver test_driver = {
 	.kind = "test",
 	.help = "two interrupt lines (low and high priority) that guests raise with the hostk call",
 	.socktype = SOCK_STREAM,
+	.always_ready = true,
 	.start = test_start,
 	.forget = test_forget,
 	.stats = test_stats,

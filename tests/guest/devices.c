@@ -387,7 +387,13 @@ static void check_disk_ro(void)
 	CHECK(lseek(fd, 0, SEEK_END) == (off_t)size && read(fd, buf, 10) == 0, "a read at the end: want 0");
 	CHECK(lseek(fd, -1, SEEK_SET) < 0 && errno == EINVAL, "lseek to -1: %s, want EINVAL", ename(errno));
 	CHECK(fsync(fd) == 0, "fsync: %s", ename(errno));
-	say("disk-ro: EROFS, reads and the end of the disk, BLKGETSIZE64, lseek, fsync");
+	{	/* a disk is always ready, as a block device is */
+		struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+
+		CHECK(poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLOUT)) == (POLLIN | POLLOUT),
+		      "poll on the disk: revents %#x, want POLLIN|POLLOUT at once", p.revents);
+	}
+	say("disk-ro: EROFS, reads and the end of the disk, BLKGETSIZE64, lseek, fsync, poll");
 }
 
 /* disk-signal */
