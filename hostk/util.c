@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -110,15 +111,60 @@ ssize_t read_proc(pid_t tid, const char *file, void *buf, size_t size)
 	return n;
 }
 
+/* Async-signal-safe: numbers in decimal and hex, for the crash report. */
+static char *put_dec(char *p, long v)
+{
+	char d[24];
+	int n = 0;
+	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+
+	if (v < 0)
+		*p++ = '-';
+	do
+		d[n++] = (char)('0' + u % 10);
+	while ((u /= 10) && n < 24);
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
+static char *put_hex(char *p, unsigned long v)
+{
+	char d[16];
+	int n = 0;
+
+	do
+		d[n++] = "0123456789abcdef"[v & 15];
+	while ((v >>= 4) && n < 16);
+	*p++ = '0', *p++ = 'x';
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
 static void on_crash(int sig, siginfo_t *si, void *uc)
 {
-	static const char head[] = "hostk: internal error: fatal signal in hostk itself; backtrace:\n";
+	static const char head[] = "hostk: internal error: fatal signal ";
+	char line[160], *p = line;
 	void *frames[64];
 	int n;
 
-	(void)si;
 	(void)uc;
-	if (write(STDERR_FILENO, head, sizeof head - 1) > 0) {
+	/* Which signal, why (si_code), where, in which process and thread:
+	 * enough to tell hostk's own fault from a copy of hostk's. */
+	memcpy(p, head, sizeof head - 1);
+	p = put_dec(p + sizeof head - 1, sig);
+	memcpy(p, " code ", 6);
+	p = put_dec(p + 6, si->si_code);
+	memcpy(p, " addr ", 6);
+	p = put_hex(p + 6, (unsigned long)si->si_addr);
+	memcpy(p, " pid ", 5);
+	p = put_dec(p + 5, getpid());
+	memcpy(p, " tid ", 5);
+	p = put_dec(p + 5, syscall(SYS_gettid));
+	memcpy(p, "; backtrace:\n", 13);
+	p += 13;
+	if (write(STDERR_FILENO, line, (size_t)(p - line)) > 0) {
 		n = backtrace(frames, 64);
 		backtrace_symbols_fd(frames, n, STDERR_FILENO);
 	}
