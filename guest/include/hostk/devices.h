@@ -1,7 +1,7 @@
 /* hostk's devices, as a guest sees them: /dev/hostk/NAME, and the ioctls
  * every device (or one kind of device) answers.  Natively these files do not
- * exist.  (Open, read, write, poll, dup... are the usual calls; see the
- * README for what each kind does with them.) */
+ * exist.  (Open, read, write, poll, dup... are the usual calls; hostk(1),
+ * DEVICES, says what each kind does with them.) */
 #ifndef HOSTK_DEVICES_H
 #define HOSTK_DEVICES_H
 
