@@ -305,13 +305,14 @@ static void disk_exit(struct devfile *f, struct trap *t)
 	free(r);
 }
 
+/* As a block device's: anywhere from 0 to the size, else EINVAL. */
 static enum trap_action disk_lseek(struct devfile *f, struct trap *t, int64_t off, int whence)
 {
 	struct disk *d = f->dev->priv;
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos :
 		       whence == SEEK_END ? (int64_t)d->size : -1;
 
-	if (base < 0 || (off < 0 && -off > base)) {
+	if (base < 0 || (off < 0 && off < -base) || (off > 0 && off > (int64_t)d->size - base)) {
 		t->ret = -EINVAL;
 		return TRAP_RETURN;
 	}

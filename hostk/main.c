@@ -18,23 +18,15 @@
 #include "../tools/bench.h"
 #include "../tools/trace-host.h"
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"Usage: hostk run [OPTIONS] [--] PROG [ARGS...]   run PROG as the first guest (pid 1)\n"
 	"       hostk syscalls [--json] [--filter]        print the trap table (or the seccomp filter)\n"
 	"       hostk policy check FILE | show NAME | list  validate a policy file, print a built-in one\n"
-	"       hostk devices                              the kinds of device, their arguments and options\n"
-	"       hostk bench [--json] [--svg FILE] [--smoke] [--peers] [-n CALLS] [--reps R]\n"
-	"                                                 a null syscall under every interception mechanism\n"
-	"       hostk bench workloads [--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]\n"
-	"                                                 real programs natively and under hostk\n"
-	"       hostk bench irq [--json] [--svg FILE] [--smoke] [-n N]\n"
-	"                                                 timer and device interrupt latency (histograms), the tick,\n"
-	"                                                 an idle hostk\n"
-	"       hostk bench nic [--json] [--svg FILE] [--smoke] [--frames N] [--interval US] [--window N]\n"
-	"                       [--rxring N] [--size BYTES] [--sender-cpu C]\n"
-	"                                                 the network card: a datagram to the guest's read(), beside\n"
-	"                                                 the eventfd wake-up floor; frames/s\n"
-	"       hostk trace-host [--json] [--hist] [RUN OPTIONS] -- PROG [ARGS...]\n"
+	"       hostk devices                              the kinds of device, their arguments and options\n";
+
+/* Then bench_usage (tools/bench.c), then: */
+static const char usage_tail[] =
+	"       hostk trace-host [--json] [--hist] [--cost] [-v] [RUN OPTIONS] -- PROG [ARGS...]\n"
 	"                                                 split each trap's time into phases (BPF; needs root)\n"
 	"       hostk version | --version | --help\n"
 	"\n"
@@ -66,7 +58,11 @@ static const char usage_text[] =
 
 static _Noreturn void usage(int status)
 {
-	fputs(usage_text, status ? stderr : stdout);
+	FILE *fp = status ? stderr : stdout;
+
+	fputs(usage_head, fp);
+	fputs(bench_usage, fp);
+	fputs(usage_tail, fp);
 	exit(status);
 }
 
@@ -290,10 +286,13 @@ int main(int argc, char **argv)
 		return cmd_syscalls(argc - 1, argv + 1);
 	if (!strcmp(cmd, "policy"))
 		return cmd_policy(argc - 1, argv + 1);
-	if (!strcmp(cmd, "devices") && argc == 2) {
+	if (!strcmp(cmd, "devices") && (argc == 2 || (argc == 3 && (!strcmp(argv[2], "--help") ||
+									    !strcmp(argv[2], "-h"))))) {
 		devices_list(stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "devices"))
+		bad_usage("%s", "devices takes no arguments");
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace-host"))

@@ -52,9 +52,11 @@ void sched_exit(struct task *tk);
 /* sched_yield: at its next stop the task lets the next in line run. */
 void sched_yield_cpu(struct task *tk);
 void sched_interrupted(struct task *tk);
-/* The timer's bottom half: charge the running tasks, preempt, wake sleepers. */
+/* The timer's tick: charge the running tasks, interrupt those whose slice
+ * is used while others wait.  (Sleepers wake by their own kernel timers.) */
 void sched_tick(void);
-/* When the timer must fire next: 0 for never (idle), else ns from now. */
+/* Does the scheduler need the tick?  Nonzero while any task runs or waits
+ * for a CPU; 0 when idle (the timer then stops, tickless). */
 uint64_t sched_next_timer(void);
 
 /* A ready task's place in the run queue (1 is next), 0 if not queued. */

@@ -242,8 +242,6 @@ bool task_exit(struct task *t)
 {
 	struct proc *p = t->proc;
 
-	p->utime_ns += t->utime_ns;
-	p->stime_ns += t->stime_ns;
 	task_free(t);
 	if (--p->nthreads > 0) {
 		publish_counts();
@@ -259,11 +257,6 @@ void proc_times(const struct proc *p, uint64_t *utime, uint64_t *stime)
 {
 	*utime = p->utime_ns;
 	*stime = p->stime_ns;
-	for (struct task *t = tasks; t; t = t->next)
-		if (t->proc == p) {
-			*utime += t->utime_ns;
-			*stime += t->stime_ns;
-		}
 }
 
 void task_exec_takeover(struct task *leader, struct task *execer)
@@ -274,8 +267,6 @@ void task_exec_takeover(struct task *leader, struct task *execer)
 	leader->sys = execer->sys;
 	sched_takeover(leader, execer);
 	execer->proc->nthreads--;
-	execer->proc->utime_ns += execer->utime_ns;
-	execer->proc->stime_ns += execer->stime_ns;
 	task_free(execer);
 	publish_counts();
 }

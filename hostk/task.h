@@ -30,7 +30,7 @@ struct proc {
 	bool let_go;		/* stopped at an exception and left to a debugger */
 	struct ktimer itimer;	/* ITIMER_REAL and alarm(), hostk's own */
 	uint64_t it_interval;	/* re-armed by this when its SIGALRM is taken */
-	uint64_t utime_ns, stime_ns;	/* of its threads that are gone */
+	uint64_t utime_ns, stime_ns;	/* of all its threads, live and gone */
 	uint64_t cutime_ns, cstime_ns;	/* of its reaped children, as wait(2) adds them */
 	struct deadkid dead[NDEADKIDS];	/* ended children not reaped yet */
 	unsigned dead_next;		/* the next to count at once when all are taken */

@@ -384,6 +384,19 @@ void trace_interrupts(void)
 }
 
 /* Statistics. */
+
+/* A row's name; a number the table does not name is shown as one. */
+static const char *stat_name(long i)
+{
+	static char buf[NR_SYSCALLS + 1][16];
+
+	if (i < NR_SYSCALLS && systab[i].name)
+		return systab[i].name;
+	if (i == NR_SYSCALLS)
+		return "unknown";
+	snprintf(buf[i], sizeof buf[i], "syscall_%ld", i);
+	return buf[i];
+}
 static struct {
 	uint64_t calls, errors, ns;
 } st[NR_SYSCALLS + 1];		/* the last row: numbers outside the table */
@@ -511,7 +524,7 @@ void stats_report(void)
 			if (!st[i].calls)
 				continue;
 			fprintf(stats_fp, "%s{\"syscall\":\"%s\",\"disp\":\"%s\",\"traps\":%lu,\"errors\":%lu,\"ns\":%lu}",
-				first ? "" : ",", i < NR_SYSCALLS ? systab[i].name : "unknown",
+				first ? "" : ",", stat_name(i),
 				disp_names[sys_disp(i)], st[i].calls, st[i].errors, st[i].ns);
 			first = false;
 		}
@@ -535,7 +548,7 @@ void stats_report(void)
 			continue;
 		fprintf(stats_fp, "%10lu %8lu %12.1f %10.2f  %-10s %s\n", st[i].calls, st[i].errors, (double)st[i].ns / 1e3,
 			(double)st[i].ns / 1e3 / (double)st[i].calls, disp_names[sys_disp(i)],
-			i < NR_SYSCALLS ? systab[i].name : "unknown");
+			stat_name(i));
 	}
 	fprintf(stats_fp, "%10lu %8s %12.1f %10s  total\n", traps, "", (double)ns / 1e3, "");
 	for (int k = 0; k < NR_EXC; k++)

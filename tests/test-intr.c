@@ -585,7 +585,6 @@ START_TEST(test_storm)
 	}
 	testdev_storm(HK_TEST_LO, false);
 	ck_assert_uint_gt(rounds, 0);
-	ck_assert_uint_ge(dev(HK_TEST_LO).delivered, 1);
 	/* The hardware thread serves LO before HI, each under its lock: once
 	 * it has written HI's single event, its last LO write is counted. */
 	testdev_raise(HK_TEST_HI, 1);
@@ -595,6 +594,9 @@ START_TEST(test_storm)
 		      (unsigned long long)dev(HK_TEST_LO).device_raised,
 		      (unsigned long long)dev(HK_TEST_LO).throttled);
 	c = dev(HK_TEST_LO);
+	/* Under load the storm may have got few deliveries in its 3 s, but
+	 * once drained every event was delivered. */
+	ck_assert_uint_ge(c.delivered, 1);
 	ck_assert_uint_ge(c.device_raised, c.delivered);
 	ck_assert_uint_eq(c.handled, c.device_raised);
 	ck_assert_uint_eq(c.delivered + c.coalesced - c.spurious, c.handled);

@@ -95,6 +95,15 @@ static void end_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* What the scheduler charges (sched.c): the task, and its process at once. */
+static void charge(struct task *t, uint64_t u, uint64_t st)
+{
+	t->utime_ns += u;
+	t->stime_ns += st;
+	t->proc->utime_ns += u;
+	t->proc->stime_ns += st;
+}
+
 START_TEST(test_first)
 {
 	struct task *t = task_new(getpid());
@@ -129,7 +138,7 @@ START_TEST(test_thread)
 	ck_assert_int_eq(tt->vtid, tid);
 	ck_assert_int_eq(lt->proc->vpid, getpid());
 	ck_assert_int_eq(nprocs, 1);
-	tt->utime_ns = 7;
+	charge(tt, 7, 0);
 	ck_assert(!task_exit(tt));	/* the process goes on */
 	ck_assert_uint_eq(lt->proc->utime_ns, 7);
 	ck_assert(task_exit(lt));
@@ -147,8 +156,7 @@ START_TEST(test_child_reaped)
 	ck_assert_ptr_ne(c->proc, me->proc);
 	ck_assert_ptr_eq(c->proc->parent, me->proc);
 	ck_assert_ptr_eq(me->proc->kids, c->proc);
-	c->utime_ns = 100;
-	c->stime_ns = 20;
+	charge(c, 100, 20);
 	ck_assert(task_exit(c));
 	ck_assert_ptr_null(me->proc->kids);
 	ck_assert_uint_eq(me->proc->cutime_ns, 0);	/* not reaped yet */
@@ -177,7 +185,7 @@ START_TEST(test_unreaped_bounded)
 
 		pids[i] = child(NULL);
 		c = task_new(pids[i]);
-		c->utime_ns = 1;
+		charge(c, 1, 0);
 		ck_assert(task_exit(c));
 	}
 	/* Every time is counted exactly once, now or at the reap. */
@@ -227,7 +235,7 @@ START_TEST(test_exec_takeover)
 	pid_t tid = thread(&th);
 	struct task *lt = task_new(getpid()), *tt = task_new(tid);
 
-	tt->utime_ns = 3;
+	charge(tt, 3, 0);
 	tt->sys.nr = 59;
 	task_exec_takeover(lt, tt);
 	ck_assert_ptr_null(task_of(tid));

@@ -420,12 +420,34 @@ static void write_svg(const struct setup *s, const char *path)
 		die("bench: %s: %s", path, strerror(-rc));
 }
 
+/* Also in hostk --help, between run's lines and trace-host's. */
+const char bench_usage[] =
+	"       hostk bench [--json] [--svg FILE] [--smoke] [--peers] [-n CALLS] [--reps R]\n"
+	"                                                 a null syscall under every interception mechanism\n"
+	"       hostk bench workloads [--json] [--svg FILE] [--smoke] [--peers] [-n RUNS]\n"
+	"                                                 real programs natively and under hostk\n"
+	"       hostk bench irq [--json] [--svg FILE] [--smoke] [-n N]\n"
+	"                                                 timer and device interrupt latency (histograms), the tick,\n"
+	"                                                 an idle hostk\n"
+	"       hostk bench nic [--json] [--svg FILE] [--smoke] [--frames N] [--interval US] [--window N]\n"
+	"                       [--rxring N] [--size BYTES] [--sender-cpu C]\n"
+	"                                                 the network card: a datagram to the guest's read(), beside\n"
+	"                                                 the eventfd wake-up floor; frames/s\n";
+
 int cmd_bench(int argc, char **argv)
 {
 	static struct setup s = { .reps = 15, .n = 1000, .k = 20 };
 	bool json = false, smoke = false;
 	const char *svg = NULL;
 	long n = 0, reps = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs("Usage:\n", stdout);
+			fputs(bench_usage, stdout);
+			fputs("See docs/BENCHMARKS.md for what each measures and how to read it.\n", stdout);
+			return 0;
+		}
 
 	if (argc > 1 && !strcmp(argv[1], "irq")) {
 		find_programs(&s);

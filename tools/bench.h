@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* The bench commands' usage lines (hostk --help shows them too). */
+extern const char bench_usage[];
 int cmd_bench(int argc, char **argv);
 /* `hostk bench irq`: the interrupt path, in-process (irqbench.c). */
 int bench_irq(int argc, char **argv, const char *self, const char *loop);

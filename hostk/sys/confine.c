@@ -108,8 +108,8 @@ enum trap_action sys_prctl(struct trap *t)
 
 long clone_flags_check(unsigned long flags)
 {
-	/* New namespaces would hide their insides from hostk's view of ids;
-	 * CLONE_UNTRACED would give a child hostk does not see. */
+	/* New namespaces would hide their insides from hostk's view of ids.
+	 * (CLONE_UNTRACED, a child hostk would not see, is dropped: sys/proc.c.) */
 	if (flags & CLONE_NS_FLAGS)
 		return -EPERM;
 	return 0;

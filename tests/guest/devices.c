@@ -386,6 +386,9 @@ static void check_disk_ro(void)
 	CHECK(pread(fd, buf, 10, (off_t)size) == 0, "a pread at the end: want 0");
 	CHECK(lseek(fd, 0, SEEK_END) == (off_t)size && read(fd, buf, 10) == 0, "a read at the end: want 0");
 	CHECK(lseek(fd, -1, SEEK_SET) < 0 && errno == EINVAL, "lseek to -1: %s, want EINVAL", ename(errno));
+	CHECK(lseek(fd, 1, SEEK_END) < 0 && errno == EINVAL, "lseek past the end: %s, want EINVAL", ename(errno));
+	CHECK(lseek(fd, INT64_MIN, SEEK_CUR) < 0 && errno == EINVAL, "lseek by INT64_MIN: %s, want EINVAL",
+	      ename(errno));
 	CHECK(fsync(fd) == 0, "fsync: %s", ename(errno));
 	{	/* a disk is always ready, as a block device is */
 		struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
