@@ -30,6 +30,7 @@
 #include "driver.h"
 
 #define MAX_REQUEST (1u << 20)	/* bytes: a larger transfer is cut short, as devices may */
+#define MAX_INFLIGHT 64		/* requests at once: a disk's queue depth (and hostk's memory bound) */
 
 enum op { OP_READ, OP_WRITE, OP_FLUSH };
 
@@ -59,7 +60,14 @@ struct disk {
 	struct request *queue, **queue_tail;	/* for the hardware side */
 	struct request *completed;		/* for the bottom half */
 	struct request *inflight;		/* queued or completed, until the task takes it */
+	int ninflight;				/* requests allocated, in flight or not taken yet */
+	struct waiter *waiters;			/* tasks waiting for a place in the queue */
 	struct hk_dev_stats st;
+};
+
+struct waiter {
+	struct task *task;
+	struct waiter *next;
 };
 
 static const struct dev_option disk_options[] = {
@@ -117,6 +125,9 @@ static void disk_top(int line, void *cookie)
 	}
 }
 
+static void request_free(struct disk *d, struct request *r);
+static void wake_waiters(struct disk *d);
+
 /* Completions: data to the guest, the position on, the task woken. */
 static void disk_bottom(int line, void *cookie)
 {
@@ -145,14 +156,50 @@ static void disk_bottom(int line, void *cookie)
 		trace_kernel("%s: %s of %zu bytes at %lu done: %ld", d->dev->name,
 			     r->op == OP_READ ? "read" : r->op == OP_WRITE ? "write" : "flush", r->len,
 			     (unsigned long)r->off, r->result);
-		if (r->task) {
+		if (r->task)
 			sched_wake(r->task);
-		} else {	/* its task is gone */
-			free(r->data);
-			free(r);
-		}
+		else	/* its task is gone */
+			request_free(d, r);
 	}
+	if (d->waiters && d->ninflight < MAX_INFLIGHT)
+		wake_waiters(d);
 	irq_rearm(line);
+}
+
+static void request_free(struct disk *d, struct request *r)
+{
+	d->ninflight--;
+	free(r->data);
+	free(r);
+}
+
+/* A full queue: the task sleeps until a request ends, then its call starts
+ * again (disk_exit) and looks for a place once more. */
+static enum trap_action wait_for_room(struct disk *d, struct trap *t)
+{
+	struct waiter *w = xcalloc(1, sizeof *w);
+
+	*w = (struct waiter){ t->task, d->waiters };
+	d->waiters = w;
+	t->task->sleep_expired = false;
+	return trap_sleep(t, 0);
+}
+
+static bool take_waiter(struct disk *d, const struct task *tk)
+{
+	for (struct waiter **pp = &d->waiters, *w; (w = *pp); pp = &w->next)
+		if (w->task == tk) {
+			*pp = w->next;
+			free(w);
+			return true;
+		}
+	return false;
+}
+
+static void wake_waiters(struct disk *d)
+{
+	for (struct waiter *w = d->waiters; w; w = w->next)
+		sched_wake(w->task);
 }
 
 static struct request *inflight_of(struct disk *d, const struct task *tk)
@@ -196,10 +243,8 @@ static void abandon(struct disk *d, struct request *r)
 	inflight_drop(d, r);
 	r->task = NULL;
 	r->file = NULL;		/* nor does it move the position */
-	if (r->done) {
-		free(r->data);
-		free(r);
-	}
+	if (r->done)
+		request_free(d, r);
 }
 
 /* The task's earlier request, if a signal cut its wait short: wait again. */
@@ -208,8 +253,7 @@ static enum trap_action resume_inflight(struct disk *d, struct trap *t, struct r
 	if (r->done) {
 		t->ret = r->result;
 		inflight_drop(d, r);
-		free(r->data);
-		free(r);
+		request_free(d, r);
 		return TRAP_RETURN;
 	}
 	t->task->sleep_expired = false;
@@ -243,17 +287,19 @@ static enum trap_action disk_rw(struct devfile *f, struct trap *t, unsigned long
 		t->ret = op == OP_WRITE && len ? -ENOSPC : 0;	/* the end of the device */
 		return TRAP_RETURN;
 	}
+	if (d->ninflight >= MAX_INFLIGHT)
+		return wait_for_room(d, t);
 	if (len > MAX_REQUEST)
 		len = MAX_REQUEST;
 	if (len > d->size - pos)
 		len = (size_t)(d->size - pos);
+	d->ninflight++;
 	r = xcalloc(1, sizeof *r);
 	*r = (struct request){ .op = op, .file = f, .off = pos, .len = len, .asked = asked, .buf = buf,
 			       .advance = off < 0 };
 	r->data = xcalloc(1, len);
 	if (op == OP_WRITE && copy_from_guest(t->task->tid, r->data, buf, len) < 0) {
-		free(r->data);
-		free(r);
+		request_free(d, r);
 		t->ret = -EFAULT;
 		return TRAP_RETURN;
 	}
@@ -279,6 +325,9 @@ static enum trap_action disk_fsync(struct devfile *f, struct trap *t)
 		return resume_inflight(d, t, r);
 	if (r)
 		abandon(d, r);
+	if (d->ninflight >= MAX_INFLIGHT)
+		return wait_for_room(d, t);
+	d->ninflight++;
 	r = xcalloc(1, sizeof *r);
 	*r = (struct request){ .op = OP_FLUSH, .file = f };
 	return submit(d, t, r);
@@ -287,22 +336,25 @@ static enum trap_action disk_fsync(struct devfile *f, struct trap *t)
 /* The exit stop of a request's sleep: done (its result), or cut short by a
  * signal.  A disk's request is not interruptible, as a real disk's is not:
  * the handler runs, and the call starts again (ERESTARTNOINTR, whatever
- * SA_RESTART says), to find its request in flight and wait on. */
+ * SA_RESTART says), to find its request in flight and wait on.  A task that
+ * waited for room in the queue starts its call again too. */
 static void disk_exit(struct devfile *f, struct trap *t)
 {
 	struct disk *d = f->dev->priv;
 	struct request *r = inflight_of(d, t->task);
 
-	if (!r)
+	if (!r) {
+		if (take_waiter(d, t->task))
+			t->ret = -ERESTARTNOINTR;
 		return;
+	}
 	if (!r->done) {
 		t->ret = -ERESTARTNOINTR;
 		return;
 	}
 	t->ret = r->result;
 	inflight_drop(d, r);
-	free(r->data);
-	free(r);
+	request_free(d, r);
 }
 
 /* As a block device's: anywhere from 0 to the size, else EINVAL. */
@@ -348,6 +400,7 @@ static void disk_forget(struct device *dev, struct task *tk)
 
 	while ((r = inflight_of(d, tk)))
 		abandon(d, r);	/* the bottom half frees one not done yet */
+	take_waiter(d, tk);
 }
 
 static void disk_release(struct devfile *f)

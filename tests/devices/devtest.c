@@ -432,6 +432,23 @@ static void case_files(void)
 }
 
 /* The disk's pattern, as diskcheck writes it, checked from the host. */
+/* A disk image of NBLOCKS 4 KiB blocks, each filled with FILL, or with its
+ * own number when FILL is -1. */
+static void write_image(const char *path, int nblocks, int fill)
+{
+	char blk[4096];
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0)
+		exit(1);
+	for (int b = 0; b < nblocks; b++) {
+		memset(blk, fill < 0 ? b : fill, sizeof blk);
+		if (write(fd, blk, sizeof blk) != sizeof blk)
+			exit(1);
+	}
+	close(fd);
+}
+
 static bool disk_round_trip(void)
 {
 	char img[600], spec[700];
@@ -472,16 +489,7 @@ static void case_disk(void)
 	report(disk_round_trip(), "a 4 MiB disk round trip verifies, in the file and from a second run (read-only)");
 
 	snprintf(img, sizeof img, "%s/ro.img", work);
-	if ((fd = open(img, O_CREAT | O_WRONLY | O_TRUNC, 0644)) < 0)
-		exit(1);
-	for (int i = 0; i < 4; i++) {
-		char b[4096];
-
-		memset(b, 'D', sizeof b);
-		if (write(fd, b, sizeof b) != sizeof b)
-			exit(1);
-	}
-	close(fd);
+	write_image(img, 4, 'D');
 	snprintf(spec, sizeof spec, "disk0=disk:%s,ro", img);
 	start(&r, hostk_argv(spec, NULL, guest(guest_dir, "guest-devices"), "disk-ro", NULL));
 	ok = finish(&r) && exited(&r, 0) && printed(&r, "EROFS, reads and the end of the disk");
@@ -495,6 +503,13 @@ static void case_disk(void)
 	start(&r, hostk_argv(spec, NULL, guest(guest_dir, "guest-devices"), "disk-signal", NULL));
 	ok = finish(&r) && exited(&r, 0) && printed(&r, "all came back right");
 	report(ok, "disk requests that signals interrupt complete, none lost or doubled");
+
+	snprintf(img, sizeof img, "%s/queue.img", work);
+	write_image(img, 200, -1);
+	snprintf(spec, sizeof spec, "disk0=disk:%s,latency=2000", img);
+	start(&r, hostk_argv(spec, NULL, guest(guest_dir, "guest-devices"), "disk-queue", NULL));
+	ok = finish(&r) && exited(&r, 0) && printed(&r, "200 requests at once, all complete and right");
+	report(ok, "200 disk requests at once: past the queue's depth they wait; all complete");
 
 	snprintf(img, sizeof img, "%s/ro.img", work);
 	snprintf(spec, sizeof spec, "disk0=disk:%s", img);

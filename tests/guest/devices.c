@@ -12,6 +12,7 @@
  *   disk-ro          EROFS, reads, the end of the disk, BLKGETSIZE64, lseek, fsync
  *   disk-signal      requests a timer's signals keep interrupting complete, none lost
  *   disk-eio         a backing file that shrinks under the disk: EIO, and hostk goes on
+ *   disk-queue       200 threads' requests at once: past the queue's depth they wait, all complete
  *   rng              random bytes, in buffers, one interrupt each
  * The network checks talk to the host over the card itself: "ready" goes
  * out when the guest is set, and the host's frames are "frame N". */
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <dirent.h>
@@ -463,6 +465,38 @@ static void check_disk_eio(void)
 	say("disk-eio: the lost block is EIO, and the disk still answers");
 }
 
+/* disk-queue: each thread reads its own block (block b holds bytes b). */
+#define QUEUE_THREADS 200
+
+static int queue_fd;
+static int queue_bad;
+
+static void *read_block(void *arg)
+{
+	long b = (long)arg;
+	unsigned char buf[4096];
+
+	if (pread(queue_fd, buf, sizeof buf, b * 4096) != sizeof buf || buf[0] != (unsigned char)b ||
+	    buf[4095] != (unsigned char)b)
+		__atomic_add_fetch(&queue_bad, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void check_disk_queue(void)
+{
+	pthread_t th[QUEUE_THREADS];
+	int started = 0;
+
+	queue_fd = open_dev("disk0", O_RDONLY);
+	for (long b = 0; b < QUEUE_THREADS; b++)
+		started += pthread_create(&th[b], NULL, read_block, (void *)b) == 0;
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	CHECK(started == QUEUE_THREADS, "only %d threads started", started);
+	CHECK(queue_bad == 0, "%d of %d reads came back wrong", queue_bad, started);
+	say("disk-queue: %d requests at once, all complete and right", started);
+}
+
 /* rng */
 
 static void check_rng(void)
@@ -521,6 +555,8 @@ int main(int argc, char **argv)
 		check_disk_signal();
 	else if (!strcmp(c, "disk-eio"))
 		check_disk_eio();
+	else if (!strcmp(c, "disk-queue"))
+		check_disk_queue();
 	else if (!strcmp(c, "rng"))
 		check_rng();
 	else {
