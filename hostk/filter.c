@@ -1,7 +1,7 @@
 /* The seccomp filter.  Syscalls whose disposition is fast are allowed in the
  * host kernel and never trap; everything else (including numbers the table
  * does not know, and x32 numbers) traps to hostk with SECCOMP_RET_TRACE, and
- * the i386 ABI (int 0x80) kills the process.  A few check syscalls trap only
+ * the i386 ABI (int 0x80) fails with ENOSYS in the host kernel, never run.  A few check syscalls trap only
  * for some argument values; libseccomp cannot say "not one of these" in one
  * rule, so those are a second, stacked filter: seccomp obeys the stricter of
  * the two, and the kernel's per-syscall allow cache still spares the fast path
@@ -67,12 +67,18 @@ static const struct argrule argrules[] = {
 	{ SYS_futex, 1, { { 1, SCMP_CMP_MASKED_EQ, 0x7f, 13 /* FUTEX_LOCK_PI2 */ } } },
 };
 
+/* int 0x80: the host runs no i386 syscall.  ENOSYS, as for a syscall hostk
+ * lacks, rather than a kill: programs that probe the i386 ABI (trinity, some
+ * runtimes) carry on as under a kernel without one, instead of dying of a
+ * SIGSYS no kernel sends. */
+#define BADARCH_ACT	SCMP_ACT_ERRNO(ENOSYS)
+
 static scmp_filter_ctx main_ctx, arg_ctx;
 uint64_t filter_cookie;
 
 /* x32 numbers: libseccomp sends them to the bad-arch action; an x32-only
  * context merged in makes them trap instead (hostk answers ENOSYS, as this
- * host does natively), while int 0x80 still kills. */
+ * host does natively), while int 0x80 still fails in the host. */
 static int add_x32(scmp_filter_ctx *ctx, uint32_t dflt)
 {
 	scmp_filter_ctx x32 = seccomp_init(dflt);
@@ -81,7 +87,7 @@ static int add_x32(scmp_filter_ctx *ctx, uint32_t dflt)
 	if (!x32)
 		return -ENOMEM;
 	if ((rc = seccomp_arch_remove(x32, SCMP_ARCH_NATIVE)) || (rc = seccomp_arch_add(x32, SCMP_ARCH_X32)) ||
-	    (rc = seccomp_attr_set(x32, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS))) {
+	    (rc = seccomp_attr_set(x32, SCMP_FLTATR_ACT_BADARCH, BADARCH_ACT))) {
 		seccomp_release(x32);
 		return rc;
 	}
@@ -106,9 +112,9 @@ int filter_build(void)
 	arg_ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!main_ctx || !arg_ctx)
 		return -ENOMEM;
-	if ((rc = seccomp_attr_set(main_ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) ||
+	if ((rc = seccomp_attr_set(main_ctx, SCMP_FLTATR_ACT_BADARCH, BADARCH_ACT)) ||
 	    (rc = seccomp_attr_set(main_ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) ||
-	    (rc = seccomp_attr_set(arg_ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)))
+	    (rc = seccomp_attr_set(arg_ctx, SCMP_FLTATR_ACT_BADARCH, BADARCH_ACT)))
 		return rc;
 	/* The gate's marker, a number only the native ABI has: before x32 joins. */
 	if (getrandom(&filter_cookie, sizeof filter_cookie, 0) != (ssize_t)sizeof filter_cookie)
