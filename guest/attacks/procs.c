@@ -320,12 +320,21 @@ static void t_peer_pidfd(int argc, char **argv)
  * is anyone's who shares its network namespace, as guests do. */
 static void t_abstract(int argc, char **argv)
 {
-	int s;
+	struct sockaddr_un own = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), s, mine;
+	char name[64];
 
 	if (argc < 1) {
 		report(what, "usage: abstract NAME");
 		return;
 	}
+	/* A guest's own abstract socket, for the comparison. */
+	snprintf(name, sizeof name, "guest-%d", getpid());
+	snprintf(own.sun_path + 1, sizeof own.sun_path - 1, "%s", name);
+	bind(l, (struct sockaddr *)&own, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name)));
+	listen(l, 1);
+	mine = unix_connect(name, true);
+	int em = errno;
 	s = unix_connect(argv[0], true);
 	int e = errno;
 	if (s >= 0) {
@@ -334,7 +343,8 @@ static void t_abstract(int argc, char **argv)
 
 		note("the host's socket said: %.*s", (int)(n > 0 ? n : 0), buf);
 	}
-	report(what, "connect to the host's abstract socket %s", answer(s < 0 ? -1 : 0, e));
+	report(what, "connect to a guest's own abstract socket %s, to the host's %s", mine < 0 ? ename(em) : "done",
+	       answer(s < 0 ? -1 : 0, e));
 }
 
 /* Escapes through cgroups: v1's release_agent (run by the host as root when
