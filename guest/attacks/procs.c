@@ -2,9 +2,9 @@
  * signals, ptrace, their memory, pidfds, kcmp, scheduling, /proc, and the
  * doors a shared host leaves: its unix sockets (SO_PEERPIDFD, abstract
  * names), its files, cgroups and sysctls (written with the values they
- * have, so that a failed defence changes nothing).  kill() tries every number that
- * is not a guest's pid up to the namespace's pid_max; the others every one
- * up to SCAN (where the host's own pids are), in time for the suite. */
+ * have, so that a failed defence changes nothing).  Every number below
+ * SCAN that is not a guest's pid is tried, and the host's pids given as
+ * arguments (the runner's), whatever their size. */
 #include "attack.h"
 
 #include <dirent.h>
@@ -25,45 +25,43 @@
 #endif
 #define PIDFD_GET_NS(n) _IO(0xff, n)	/* 1 cgroup .. 10 uts (linux/pidfd.h, 6.11) */
 
-static bool guest[4194305];	/* pids /proc lists: the guests' */
-static int pid_max;
 #define SCAN 65536
+static bool guest[SCAN + 1];	/* pids /proc lists: the guests' */
+static pid_t extra[16];		/* host pids given as arguments */
+static int nextra;
 
-/* The guests, from their own procfs; and the range of pids to try. */
-static void find_guests(void)
+/* The guests, from their own procfs, and the host pids to try besides. */
+static void find_guests(int argc, char **argv)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	FILE *fp = fopen("/proc/sys/kernel/pid_max", "re");
 
-	if (!fp || fscanf(fp, "%d", &pid_max) != 1 || pid_max > (int)NELEM(guest) - 1)
-		pid_max = NELEM(guest) - 1;
-	if (fp)
-		fclose(fp);
 	while (d && (e = readdir(d)))
-		if (atoi(e->d_name) > 0 && atoi(e->d_name) <= pid_max)
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) <= SCAN)
 			guest[atoi(e->d_name)] = true;
 	if (d)
 		closedir(d);
+	for (int i = 0; i < argc && nextra < (int)NELEM(extra); i++)
+		if (atoi(argv[i]) > 0)
+			extra[nextra++] = atoi(argv[i]);
 }
 
 /* Tries probe(p) for every pid outside; returns how many got an answer
- * other than ESRCH (want), noting the first few. */
+ * other than want (ESRCH), noting the first few. */
 static int outside(long (*probe)(pid_t), int want, const char *label)
 {
-	int reached = 0, last = strcmp(label, "kill") ? SCAN : pid_max;
+	int reached = 0;
 
-	for (pid_t p = 1; p <= last; p++) {
+	for (int i = 1; i <= SCAN + nextra; i++) {
+		pid_t p = i <= SCAN ? i : extra[i - SCAN - 1];
 		long r;
 
-		if (guest[p])
+		if (p <= SCAN && guest[p])
 			continue;
 		errno = 0;
 		r = probe(p);
-		if (r != -1 || errno != want) {
-			if (reached++ < 3)
-				note("%s(%d): %ld %s", label, p, r, ename(errno));
-		}
+		if ((r != -1 || errno != want) && reached++ < 3)
+			note("%s(%d): %ld %s", label, p, r, ename(errno));
 	}
 	return reached;
 }
@@ -90,12 +88,11 @@ static void t_signal(int argc, char **argv)
 {
 	int n;
 
-	(void)argc, (void)argv;
-	find_guests();
+	find_guests(argc, argv);
 	sigio_fd = open("/dev/null", O_RDONLY);
 	n = outside(p_kill, ESRCH, "kill") + outside(p_tgkill, ESRCH, "tgkill") + outside(p_pgrp, ESRCH, "kill(-pgrp)") +
 	    outside(p_sigqueue, ESRCH, "rt_sigqueueinfo") + outside(p_setown, ESRCH, "F_SETOWN");
-	report(what, "kill at every pid outside, tgkill, kill(-pgrp), rt_sigqueueinfo, F_SETOWN at those below 65536: %s",
+	report(what, "kill, tgkill, kill(-pgrp), rt_sigqueueinfo, F_SETOWN at every other pid: %s",
 	       n ? "SOME REACHED A PROCESS" : "all ESRCH");
 }
 
@@ -113,13 +110,12 @@ static void t_ptrace(int argc, char **argv)
 	int n, st;
 	long me;
 
-	(void)argc, (void)argv;
-	find_guests();
+	find_guests(argc, argv);
 	n = outside(p_seize, ESRCH, "PTRACE_SEIZE") + outside(p_attach, ESRCH, "PTRACE_ATTACH");
 	me = ptrace(PTRACE_TRACEME, 0, 0, 0);
 	int e = errno;
 	st = in_child(attach_parent, NULL);
-	report(what, "every other pid below 65536 %s; PTRACE_TRACEME %s; a guest attaching to another %s",
+	report(what, "every other pid %s; PTRACE_TRACEME %s; a guest attaching to another %s",
 	       n ? "REACHED" : "ESRCH", answer(me, e), WIFEXITED(st) ? ename(WEXITSTATUS(st)) : how(st));
 }
 
@@ -143,10 +139,9 @@ static void t_vm(int argc, char **argv)
 {
 	int n;
 
-	(void)argc, (void)argv;
-	find_guests();
+	find_guests(argc, argv);
 	n = outside(p_readv, ESRCH, "process_vm_readv") + outside(p_writev, ESRCH, "process_vm_writev");
-	report(what, "process_vm_readv and process_vm_writev at every other pid below 65536: %s",
+	report(what, "process_vm_readv and process_vm_writev at every other pid: %s",
 	       n ? "SOME REACHED" : "all ESRCH");
 }
 
@@ -157,11 +152,10 @@ static void t_pidfd(int argc, char **argv)
 {
 	int n, k;
 
-	(void)argc, (void)argv;
-	find_guests();
+	find_guests(argc, argv);
 	n = outside(p_pidfd, ESRCH, "pidfd_open");
 	k = outside(p_kcmp, ESRCH, "kcmp");
-	report(what, "pidfd_open %s, kcmp %s, at every other pid below 65536", n ? "REACHED" : "ESRCH",
+	report(what, "pidfd_open %s, kcmp %s, at every other pid", n ? "REACHED" : "ESRCH",
 	       k ? "REACHED" : "ESRCH");
 }
 
@@ -192,13 +186,12 @@ static void t_sched(int argc, char **argv)
 {
 	int n;
 
-	(void)argc, (void)argv;
-	find_guests();
+	find_guests(argc, argv);
 	n = outside(p_affinity, ESRCH, "sched_setaffinity") + outside(p_sched, ESRCH, "sched_setscheduler") +
 	    outside(p_prio, ESRCH, "setpriority") + outside(p_prlimit, ESRCH, "prlimit64") +
 	    outside(p_ioprio, ESRCH, "ioprio_set");
-	report(what, "sched_setaffinity, sched_setscheduler, setpriority, prlimit64, ioprio_set at every other pid "
-	       "below 65536: %s", n ? "SOME REACHED" : "all ESRCH");
+	report(what, "sched_setaffinity, sched_setscheduler, setpriority, prlimit64, ioprio_set at every other pid: %s",
+	       n ? "SOME REACHED" : "all ESRCH");
 }
 
 /* /proc: only the guests, and none of the host's pids given as arguments
@@ -208,11 +201,12 @@ static void t_proc(int argc, char **argv)
 	int entries = 0, opened = 0;
 	struct stat st;
 
-	find_guests();
-	for (pid_t p = 1; p <= SCAN; p++) {
+	find_guests(argc, argv);
+	for (int i = 1; i <= SCAN + nextra; i++) {
+		pid_t p = i <= SCAN ? i : extra[i - SCAN - 1];
 		char path[32];
 
-		if (guest[p])
+		if (p <= SCAN && guest[p])
 			continue;
 		snprintf(path, sizeof path, "/proc/%d", p);
 		entries += stat(path, &st) == 0;
@@ -232,7 +226,7 @@ static void t_proc(int argc, char **argv)
 			}
 		}
 	}
-	report(what, "no /proc/PID of another pid below 65536: %s; host processes' mem, environ, root, fd, status: %s",
+	report(what, "no /proc/PID of another pid: %s; host processes' mem, environ, root, fd, status: %s",
 	       entries ? "SOME EXIST" : "none exists", opened ? "SOME OPENED" : "none opened");
 }
 
