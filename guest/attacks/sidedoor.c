@@ -1,6 +1,7 @@
 /* sidedoor.c - the side doors namespaces leave open, which hostk shuts:
  * io_uring (syscalls no filter sees), the kernel keyrings (not namespaced),
- * BPF, perf of what is not the caller's, typing into the host's terminal,
+ * BPF, perf of what is not the caller's, typing into the host's terminal or
+ * silencing it,
  * seccomp filters of the guest's own (a listener, user notification, a
  * forged trace), new namespaces, mounts, userfaultfd against hostk's own
  * reads, and whatever descriptors came along at start. */
@@ -140,6 +141,23 @@ static void t_tiocsti(int argc, char **argv)
 		if (ioctl(tty, TIOCSTI, c) == 0)
 			got++;
 	report(what, "%s", got ? "keystrokes WENT IN" : ename(e));
+}
+
+/* The terminal's line discipline: N_NULL discards all its input and output,
+ * and stays after hostk exits, leaving the host's shell a dead terminal. */
+static void t_tiocsetd(int argc, char **argv)
+{
+	int null = 27 /* N_NULL */, tty = open("/dev/tty", O_RDWR | O_NOCTTY), set = 0, e = 0;
+
+	(void)argc, (void)argv;
+	for (int fd = 0; fd < 3; fd++)
+		if (ioctl(fd, TIOCSETD, &null) == 0)
+			set++;
+		else
+			e = errno;
+	if (tty >= 0 && ioctl(tty, TIOCSETD, &null) == 0)
+		set++;
+	report(what, "%s", set ? "line discipline CHANGED" : ename(e));
 }
 
 static void t_tioclinux(int argc, char **argv)
@@ -343,6 +361,7 @@ static const struct attack cases[] = {
 	{ "perf-cpu", t_perf_cpu, false },
 	{ "perf-other", t_perf_other, false },
 	{ "tiocsti", t_tiocsti, false },
+	{ "tiocsetd", t_tiocsetd, false },
 	{ "tioclinux", t_tioclinux, false },
 	{ "seccomp-listener", t_listener, false },
 	{ "seccomp-usernotif", t_usernotif, false },
