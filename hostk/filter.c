@@ -46,8 +46,9 @@ struct argrule {
 #define RANGE(n)	GE(n, 0, FENCE_LOW), GT(n, 1, FENCE_REACH)
 
 static const struct argrule argrules[] = {
-	/* Keystrokes into the terminal the guest shares with the host's shell. */
-	CMD(SYS_ioctl, 1, TIOCSTI), CMD(SYS_ioctl, 1, TIOCLINUX),
+	/* Keystrokes into the terminal the guest shares with the host's shell,
+	 * and a line discipline that would leave that shell a dead terminal. */
+	CMD(SYS_ioctl, 1, TIOCSTI), CMD(SYS_ioctl, 1, TIOCLINUX), CMD(SYS_ioctl, 1, TIOCSETD),
 	CMD(SYS_prctl, 0, PR_SET_SECCOMP),
 	FIXED_AND(SYS_mmap, 0, SCMP_CMP_GE, FENCE_LOW), FIXED_AND(SYS_mmap, 1, SCMP_CMP_GT, FENCE_REACH),
 	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),
