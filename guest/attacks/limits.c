@@ -1,7 +1,7 @@
 /* limits.c - wearing hostk down: floods of syscalls it does not know and of
  * refusals it reports (its warnings must stay bounded: the runner counts
- * them), execs left no room for the kernel region, and a device asked for
- * more events than it can ever give. */
+ * them), execs left no room for the kernel region or refused by the
+ * hundred, and a device asked for more events than it can ever give. */
 #include "attack.h"
 
 #include <sys/resource.h>
@@ -57,6 +57,31 @@ static void t_exec_nofile(int argc, char **argv)
 	report(what, "the exec'ing child %s, %s", how(in_child(exec_no_fd, NULL)), region_state());
 }
 
+/* Execs that hostk refuses (a program at the region's address, argv[0]),
+ * many times over: each is worth a line of hostk's at most a bounded
+ * number of times. */
+static void run_path(void *arg)
+{
+	execl(arg, arg, (char *)NULL);
+	_exit(126);
+}
+
+static void t_exec_flood(int argc, char **argv)
+{
+	int killed = 0;
+
+	if (argc < 1) {
+		report(what, "usage: exec-flood PATH");
+		return;
+	}
+	for (int i = 0; i < 200; i++) {
+		int st = in_child(run_path, argv[0]);
+
+		killed += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+	}
+	report(what, "200 execs of a program at the region's address: %d killed", killed);
+}
+
 /* The test device asked for 2^64-1 events on a line and a storm on the
  * other: hostk must still give the guest its CPU and end when it ends. */
 static void t_device(int argc, char **argv)
@@ -80,6 +105,7 @@ static const struct attack cases[] = {
 	{ "unknown", t_unknown, false },
 	{ "fence", t_fence, true },
 	{ "exec-nofile", t_exec_nofile, true },
+	{ "exec-flood", t_exec_flood, false },
 	{ "device", t_device, false },
 };
 
