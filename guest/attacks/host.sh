@@ -8,7 +8,9 @@
 # host_setup HOSTK DIR   sets WORK, BIN, HOSTK (the copy), ROOTFILE, SOCK,
 #                        ABSTRACT, and starts the server (SERVER, its pid)
 # host_unharmed          prints what an attack left changed (nothing: fine)
-# as WHO CMD...          runs CMD from / as root or nobody, with a time limit
+# as WHO CMD...          runs CMD from / as root or nobody (root becomes
+#                        nobody; anyone else stays who they are), with a
+#                        time limit
 
 host_cleanup() {
 	[ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null
@@ -30,9 +32,13 @@ host_setup() {
 		[ -f "$f" ] && cp "$f" "$BIN/"
 	done
 	HOSTK=$BIN/hostk
-	ROOTFILE=$WORK/rootfile
-	echo "the host's own" >"$ROOTFILE"
-	chmod 644 "$ROOTFILE"
+	# Root makes the file; anyone else tries root's /etc/passwd, which the
+	# host never lets them write.
+	ROOTFILE=/etc/passwd
+	if [ "$(id -u)" -eq 0 ]; then
+		ROOTFILE=$WORK/rootfile
+		host_restore
+	fi
 	ROOTSUM=$(sha256sum <"$ROOTFILE")
 	SOCK=$WORK/sock
 	ABSTRACT=hostk-attacks-$$
@@ -74,8 +80,10 @@ host_unharmed() {
 	kill -0 "$SERVER" 2>/dev/null || echo "the host's socket server died"
 }
 
-# Puts the host's file back after an attack that changed it.
+# Puts the host's file back after an attack that changed it (root's own
+# copy only).
 host_restore() {
+	[ "$ROOTFILE" = "$WORK/rootfile" ] || return 0
 	echo "the host's own" >"$ROOTFILE"
 	chmod 644 "$ROOTFILE"
 }
@@ -83,6 +91,6 @@ host_restore() {
 as() {
 	local who=$1 pre=()
 	shift
-	[ "$who" = nobody ] && pre=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	[ "$who" = nobody ] && [ "$(id -u)" -eq 0 ] && pre=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	(cd / && exec "${pre[@]}" timeout -k 5 60 "$@")
 }
