@@ -48,8 +48,9 @@ struct argrule {
 #define RANGE(n)	GE(n, 0, FENCE_LOW), GT(n, 1, FENCE_REACH)
 
 static const struct argrule argrules[] = {
-	/* Keystrokes into the terminal the guest shares with the host's shell. */
-	CMD(SYS_ioctl, 1, TIOCSTI), CMD(SYS_ioctl, 1, TIOCLINUX),
+	/* Keystrokes into the terminal the guest shares with the host's shell,
+	 * and a line discipline that would leave that shell a dead terminal. */
+	CMD(SYS_ioctl, 1, TIOCSTI), CMD(SYS_ioctl, 1, TIOCLINUX), CMD(SYS_ioctl, 1, TIOCSETD),
 	/* hostk's devices' ioctls (their own type), and a block device's size. */
 	{ SYS_ioctl, 1, { { 1, SCMP_CMP_MASKED_EQ, 0xff00, HK_IOC_TYPE << 8 } } }, CMD(SYS_ioctl, 1, BLKGETSIZE64),
 	CMD(SYS_prctl, 0, PR_SET_SECCOMP),

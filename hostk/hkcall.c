@@ -18,6 +18,11 @@ enum trap_action hkcall(struct trap *t)
 		t->ret = 0;
 		return TRAP_RETURN;
 	}
+	/* An op nobody serves, before whether its server is there. */
+	if (t->arg[0] > HK_DEV_WAIT) {
+		t->ret = -EINVAL;
+		return TRAP_RETURN;
+	}
 	if (!(dev = device_by_kind("test"))) {
 		t->ret = -ENODEV;
 		return TRAP_RETURN;

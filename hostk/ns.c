@@ -17,7 +17,12 @@
  *     view are the guests' own;
  *   - the policy's path rules, as mounts (a new root of the allowed paths,
  *     read-only binds, empty mounts over hidden ones), and its limits as
- *     hard rlimits: nothing to check per syscall, nothing to race.
+ *     hard rlimits: nothing to check per syscall, nothing to race;
+ *   - a Landlock domain scoping abstract unix sockets and signals: the
+ *     guests share the host's network namespace, where an abstract socket
+ *     has no owner and no permissions (a root daemon's would be anyone's),
+ *     so they may connect only to those of guests, and signal only guests
+ *     (which the pid namespace says already).
  * hostk writes the id maps from outside (ns_write_maps); the child, once
  * they are written, takes its identity and mounts (ns_enter). */
 #include <errno.h>
@@ -28,6 +33,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +49,23 @@
 #include "../drivers/devices.h"
 #include "ns.h"
 #include "policy.h"
+#include "util.h"
 
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 static struct idmap uid_map, gid_map;
 static bool deny_setgroups;	/* an ordinary user may map its gid only so */
+static bool can_scope;		/* the host has Landlock's scopes */
+
+/* Landlock's ruleset as of its ABI 6 (Linux 6.12), newer than the headers
+ * hostk builds with; it handles no access, it only scopes. */
+struct scope_attr {
+	uint64_t handled_access_fs, handled_access_net, scoped;
+};
+#define SCOPE_ABI 6
+#define SCOPE_ABSTRACT_UNIX_SOCKET (1ull << 0)
+#define SCOPE_SIGNAL (1ull << 1)
+#define RULESET_VERSION (1u << 0)
 
 static unsigned long id_inside(const struct idmap *m, unsigned long host)
 {
@@ -117,6 +135,10 @@ const char *ns_configure(const struct ns_opts *o)
 		return "--gid-map wants INSIDE:OUTSIDE[:COUNT], e.g. 0:1000000000:65536";
 	if (o->uid_map && !o->gid_map)
 		gid_map = uid_map;
+	can_scope = syscall(SYS_landlock_create_ruleset, NULL, 0, RULESET_VERSION) >= SCOPE_ABI;
+	if (!can_scope)
+		warn("this kernel cannot scope abstract unix sockets (Landlock ABI 6, Linux 6.12): guests can "
+		     "connect to the host's");
 	return NULL;
 }
 
@@ -421,6 +443,22 @@ static int take_identity(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* The calling process and all it will make: a Landlock domain in which
+ * abstract unix sockets and signals reach only the domain.  hostk, outside,
+ * still traces and signals in. */
+static int scope(void)
+{
+	struct scope_attr attr = { .scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL };
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int ns_enter(const char **what)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -464,6 +502,10 @@ int ns_enter(const char **what)
 				return rc;
 	*what = "setting the policy's limits";
 	if ((rc = set_limits()) < 0)
+		return rc;
+	/* With the namespace's capabilities, before no_new_privs is set. */
+	*what = "scoping abstract unix sockets and signals to the guests (Landlock)";
+	if (can_scope && (rc = scope()) < 0)
 		return rc;
 	*what = "taking the guest's identity";
 	if (!early && (rc = take_identity(uid, gid)) < 0)

@@ -45,8 +45,10 @@ const char *ns_clone_failure(int err);
 /* hostk's side: write the child's uid and gid maps.  0 or -errno. */
 int ns_write_maps(pid_t pid);
 /* The child's side, once its maps are written: take the first guest's
- * identity and mount what its namespaces need (a procfs of its pid
- * namespace, /sys read-only).  0, or -errno with *what saying which step. */
+ * identity, mount what its namespaces need (a procfs of its pid namespace,
+ * /sys read-only) and scope abstract unix sockets and signals to the guests
+ * (Landlock, where the host has it).  0, or -errno with *what saying which
+ * step. */
 int ns_enter(const char **what);
 /* --init: pid 1 forks PROG's process (which returns 0 and goes on to exec
  * it) and stays as the namespace's init: it reaps every orphan, forwards

@@ -78,7 +78,7 @@ static void exec_done(struct task *tk)
 	if (first)
 		snprintf(exec_refused, sizeof exec_refused, "%s", why);
 	else
-		warn("pid %d killed: its new program has no kernel region: %s", tk->proc->vpid, why);
+		warn_often("pid %d killed: its new program has no kernel region: %s", tk->proc->vpid, why);
 	kill(tk->proc->pid, SIGKILL);
 }
 
@@ -111,13 +111,13 @@ static void exc_act(struct task *tk, int sig)
 	struct proc *p = tk->proc;
 
 	if (exc_action == EXC_KILL) {
-		warn("pid %d killed by its exception (signal %d): --on-exception=kill", p->vpid, sig);
+		warn_often("pid %d killed by its exception (signal %d): --on-exception=kill", p->vpid, sig);
 		kill(p->pid, SIGKILL);
 		sched_resume(tk, 0);
 		return;
 	}
-	warn("pid %d (host pid %d) is stopped at its exception (signal %d) and no longer traced: "
-	     "attach a debugger with 'gdb -p %d', or end it with 'kill -KILL %d'", p->vpid, p->pid, sig, p->pid, p->pid);
+	warn_often("pid %d (host pid %d) is stopped at its exception (signal %d) and no longer traced: "
+		   "attach a debugger with 'gdb -p %d', or end it with 'kill -KILL %d'", p->vpid, p->pid, sig, p->pid, p->pid);
 	p->let_go = true;
 	kill(p->pid, SIGSTOP);	/* its other threads stop too, and go as they report */
 	let_go(tk);

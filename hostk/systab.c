@@ -70,7 +70,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(rt_sigaction, 4, A_SIG, A_PTR, A_PTR, A_UINT),
 	FAST(rt_sigprocmask, 4, A_INT, A_PTR, A_PTR, A_UINT),
 	FAST(rt_sigreturn, 0),
-	CHECK(ioctl, 3, sys_ioctl, NULL, "TIOCSTI, TIOCLINUX refused (they type into the host's terminal)", A_FD, A_HEX, A_HEX),
+	CHECK(ioctl, 3, sys_ioctl, NULL, "TIOCSTI, TIOCLINUX, TIOCSETD refused (the host's terminal)", A_FD, A_HEX, A_HEX),
 	FASTH(pread64, 4, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_PTR, A_UINT, A_INT),
 	FASTH(pwrite64, 4, sys_fdio, "a hostk device's, when one has positions (then it traps)", A_FD, A_PTR, A_UINT, A_INT),
 	BLOCK(readv, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),

@@ -98,7 +98,7 @@ void trap_seccomp(struct task *tk)
 			act = TRAP_RETURN;
 			break;
 		case D_KILL:
-			warn("pid %d killed: syscall %s is disposition kill", tk->proc->vpid, e->name);
+			warn_often("pid %d killed: syscall %s is disposition kill", tk->proc->vpid, e->name);
 			trace_event(tk, "killed by policy: %s", e->name);
 			kill(tk->proc->pid, SIGKILL);
 			return;

@@ -66,6 +66,21 @@ void warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void warn_burst(unsigned *seen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*seen > WARN_BURST)
+		return;
+	if (++*seen > WARN_BURST) {
+		warn("(%d warnings like the last: no more of them are shown)", WARN_BURST);
+		return;
+	}
+	va_start(ap, fmt);
+	vmsg(fmt, ap, 0);
+	va_end(ap);
+}
+
 void die_oom(void)
 {
 	/* No stdio: it may want memory itself. */

@@ -20,6 +20,16 @@ _Noreturn void die_status(int status, const char *fmt, ...) __attribute__((forma
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning a guest can cause over and over (one per process it has
+ * killed, say): each call site shows its first WARN_BURST, then says once
+ * that it shows no more.  hostk's log stays readable under a flood. */
+#define WARN_BURST 10
+#define warn_often(...) \
+	do { \
+		static unsigned seen_; \
+		warn_burst(&seen_, __VA_ARGS__); \
+	} while (0)
+void warn_burst(unsigned *seen, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* hostk's one answer to running out of memory. */
 _Noreturn void die_oom(void);
 void *xcalloc(size_t n, size_t size);

@@ -176,7 +176,7 @@ START_TEST(test_dump_args)
 
 	r = rule_of(d.arg_f, SYS_ioctl);
 	ck_assert_msg(r != NULL, "no ioctl rule in:\n%s", d.arg_f);
-	static const unsigned long trapped[] = { TIOCSTI, TIOCLINUX };
+	static const unsigned long trapped[] = { TIOCSTI, TIOCLINUX, TIOCSETD };
 	static const unsigned long passed[] = { TIOCGWINSZ, TCGETS, FIONREAD, TIOCSCTTY, TIOCSPGRP, TIOCGPGRP };
 
 	for (size_t i = 0; i < sizeof trapped / sizeof trapped[0]; i++) {
@@ -194,7 +194,7 @@ START_TEST(test_dump_args)
 	/* Only the low 32 bits of the command are compared. */
 	ck_assert_ptr_nonnull(strstr(r, "$a1.lo32 & 0xffffffff =="));
 	ck_assert_ptr_null(strstr(r, "action ALLOW"));
-	ck_assert_uint_ge(count(r, trace), 2);
+	ck_assert_uint_ge(count(r, trace), 3);
 	free(r);
 
 	/* The second filter has no business with ordinary syscalls. */
@@ -361,6 +361,7 @@ START_TEST(test_load_ioctl)
 	ck_assert_int_eq(pr.err, ENOTTY);
 	traps(probe6(true, SYS_ioctl, fds[0], TIOCSTI, 0), "ioctl TIOCSTI");
 	traps(probe6(true, SYS_ioctl, fds[0], TIOCLINUX, 0), "ioctl TIOCLINUX");
+	traps(probe6(true, SYS_ioctl, fds[0], TIOCSETD, 0), "ioctl TIOCSETD");
 	/* The kernel takes the command as 32 bits: high garbage must not
 	 * slip a trapped command past the filter. */
 	traps(probe6(true, SYS_ioctl, fds[0], (long)(0xdead000000000000ul | TIOCSTI), 0),

@@ -20,6 +20,9 @@ HK_PACKAGES=(
 	"perl:perl"
 	"python3:/usr/bin/python3"
 	"time:/usr/bin/time"
+	# the security suite: procps in a guest, setpriv and unshare to compare
+	"procps:/usr/bin/ps"
+	"util-linux:/usr/bin/setpriv"
 	# hostk trace-host (BPF): without them hostk builds without it
 	"libbpf-dev:/usr/include/bpf/libbpf.h"
 	"libelf-dev:/usr/include/libelf.h"

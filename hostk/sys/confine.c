@@ -2,7 +2,8 @@
  * away, so hostk decides them here.  Each check reads only registers (the
  * guest cannot change them behind hostk's back).
  *   - TIOCSTI and TIOCLINUX type into the terminal the guest shares with the
- *     host's shell (a command that runs after hostk exits);
+ *     host's shell (a command that runs after hostk exits); TIOCSETD changes
+ *     its line discipline for good (N_NULL: the shell's terminal is dead);
  *   - perf_event_open of another process, a whole CPU or a cgroup watches
  *     what is not the caller's (hostk, the host);
  *   - process_madvise with advice that changes mappings (it may drop the
@@ -40,8 +41,9 @@ enum trap_action sys_ioctl(struct trap *t)
 
 	struct devfile *f;
 
-	if (cmd == TIOCSTI || cmd == TIOCLINUX)
-		return refuse(t, -EPERM, cmd == TIOCSTI ? "TIOCSTI (typing into the terminal)" : "TIOCLINUX");
+	if (cmd == TIOCSTI || cmd == TIOCLINUX || cmd == TIOCSETD)
+		return refuse(t, -EPERM, cmd == TIOCSTI ? "TIOCSTI (typing into the terminal)" :
+				  cmd == TIOCSETD ? "TIOCSETD (the terminal's line discipline)" : "TIOCLINUX");
 	/* A device's ioctls (the filter traps hostk's type and BLKGETSIZE64). */
 	if ((f = devices_file(t->task->tid, (int)t->arg[0]))) {
 		if (!f->dev->drv->fops.ioctl) {
