@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <termios.h>
 
 #include "filter.h"
@@ -56,6 +57,9 @@ static const struct argrule argrules[] = {
 	CMD(SYS_prctl, 0, PR_SET_SECCOMP),
 	/* fcntl: only the lock waits may block. */
 	CMD(SYS_fcntl, 1, F_SETLKW), CMD(SYS_fcntl, 1, F_OFD_SETLKW),
+	/* Only ITIMER_REAL is hostk's: a trap per getitimer would also starve
+	 * ITIMER_VIRTUAL, which counts user time only, of the time it counts. */
+	CMD(SYS_getitimer, 0, ITIMER_REAL), CMD(SYS_setitimer, 0, ITIMER_REAL),
 	FIXED_AND(SYS_mmap, 0, SCMP_CMP_GE, FENCE_LOW), FIXED_AND(SYS_mmap, 1, SCMP_CMP_GT, FENCE_REACH),
 	RANGE(SYS_munmap), RANGE(SYS_mprotect), RANGE(SYS_pkey_mprotect), RANGE(SYS_madvise),
 	RANGE(SYS_mremap), GT(SYS_mremap, 2, FENCE_REACH), GE(SYS_mremap, 4, FENCE_LOW),

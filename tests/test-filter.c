@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -366,6 +367,14 @@ START_TEST(test_load_ioctl)
 	 * slip a trapped command past the filter. */
 	traps(probe6(true, SYS_ioctl, fds[0], (long)(0xdead000000000000ul | TIOCSTI), 0),
 	      "ioctl TIOCSTI with high bits");
+
+	/* The interval timers trap only for ITIMER_REAL, hostk's (whatever
+	 * the high bits: the kernel takes an int). */
+	pr = probe6(true, SYS_getitimer, ITIMER_VIRTUAL, 0, 0);
+	ran(pr, "getitimer ITIMER_VIRTUAL");
+	ck_assert_int_eq(pr.err, EFAULT);
+	traps(probe6(true, SYS_getitimer, ITIMER_REAL, 0, 0), "getitimer ITIMER_REAL");
+	traps(probe6(true, SYS_setitimer, (long)(0x100000000ul | ITIMER_REAL), 0, 0), "setitimer ITIMER_REAL, high bits");
 
 	/* fcntl is fast whatever the command: owners are guest pids already. */
 	pr = probe6(true, SYS_fcntl, fds[0], F_GETOWN, 0);
