@@ -18,6 +18,9 @@
  *   - the policy's path rules, as mounts (a new root of the allowed paths,
  *     read-only binds, empty mounts over hidden ones), and its limits as
  *     hard rlimits: nothing to check per syscall, nothing to race;
+ *   - capabilities: guest root keeps a container's set (Docker's default)
+ *     over its namespaces, CAP_SYS_ADMIN not among them, so the host too
+ *     refuses the mounts and namespace changes the filter refuses;
  *   - a Landlock domain scoping abstract unix sockets and signals: the
  *     guests share the host's network namespace, where an abstract socket
  *     has no owner and no permissions (a root daemon's would be anyone's),
@@ -29,6 +32,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -38,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -56,6 +61,7 @@
 static struct idmap uid_map, gid_map;
 static bool deny_setgroups;	/* an ordinary user may map its gid only so */
 static bool can_scope;		/* the host has Landlock's scopes */
+static bool host_root;		/* --host-root: guest root keeps every capability */
 
 /* Landlock's ruleset as of its ABI 6 (Linux 6.12), newer than the headers
  * hostk builds with; it handles no access, it only scopes. */
@@ -119,6 +125,7 @@ const char *ns_configure(const struct ns_opts *o)
 		return "--host-root: only root has a host root to give";
 	if (o->host_root && (o->uid_map || o->gid_map))
 		return "--host-root and --uid-map/--gid-map exclude each other";
+	host_root = o->host_root;
 	if (o->host_root) {
 		uid_map = gid_map = (struct idmap){ 0, 0, 0xffffffff };
 	} else if (uid == 0) {
@@ -443,6 +450,43 @@ static int take_identity(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* The capabilities guest root keeps over its own namespaces: a container's
+ * (Docker's default set).  The rest leave the bounding, permitted,
+ * effective, inheritable and ambient sets before the guest's first
+ * instruction; CAP_SYS_ADMIN above all, so that mount, umount2, pivot_root
+ * and the rest the filter refuses, the host kernel refuses too (a policy
+ * that lets them through cannot undo the mounts hostk made). */
+static const int kept_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+	CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_SYS_CHROOT, CAP_MKNOD, CAP_AUDIT_WRITE, CAP_SETFCAP,
+};
+
+static int drop_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint64_t keep = 0;
+
+	for (size_t i = 0; i < NELEM(kept_caps); i++)
+		keep |= 1ull << kept_caps[i];
+	/* EINVAL: past the last capability this kernel has. */
+	for (int c = 0; c < 64; c++)
+		if (!(keep & 1ull << c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 || syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	/* Inheritable too: exec gives root the bounding set and the
+	 * inheritable one. */
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+
+		d[i].effective &= k;
+		d[i].permitted &= k;
+		d[i].inheritable &= k;
+	}
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
 /* The calling process and all it will make: a Landlock domain in which
  * abstract unix sockets and signals reach only the domain.  hostk, outside,
  * still traces and signals in. */
@@ -506,6 +550,9 @@ int ns_enter(const char **what)
 	/* With the namespace's capabilities, before no_new_privs is set. */
 	*what = "scoping abstract unix sockets and signals to the guests (Landlock)";
 	if (can_scope && (rc = scope()) < 0)
+		return rc;
+	*what = "dropping the capabilities a container does not have";
+	if (!host_root && (rc = drop_caps()) < 0)
 		return rc;
 	*what = "taking the guest's identity";
 	if (!early && (rc = take_identity(uid, gid)) < 0)
