@@ -27,6 +27,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -217,9 +219,15 @@ static unsigned long guest_vdso(pid_t tid)
 	return 0;
 }
 
-/* What occupies the region's place in the guest, if anything: the first
- * mapping there, its range, and whether it is the initial stack. */
-static bool occupant(pid_t tid, unsigned long *start, unsigned long *end, bool *stack, char *what, size_t len)
+/* A line of /proc/PID/maps. */
+struct mapping {
+	unsigned long start, end, off, ino;
+	unsigned maj, min;
+	char name[256];		/* "" for an anonymous mapping */
+};
+
+/* The first mapping of tid's that overlaps the region's addresses. */
+static bool region_mapping(pid_t tid, struct mapping *m)
 {
 	char path[64], line[512];
 	bool found = false;
@@ -228,19 +236,43 @@ static bool occupant(pid_t tid, unsigned long *start, unsigned long *end, bool *
 	snprintf(path, sizeof path, "/proc/%d/maps", tid);
 	if (!(fp = fopen(path, "re")))
 		return false;
-	while (fgets(line, sizeof line, fp)) {
-		char name[256] = "";
-
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255[^\n]", start, end, name) < 2 ||
-		    !kregion_overlaps(*start, *end - *start))
-			continue;
-		*stack = !strcmp(name, "[stack]");
-		snprintf(what, len, "%s", name[0] ? name : "an anonymous mapping");
-		found = true;
-		break;
+	while (!found && fgets(line, sizeof line, fp)) {
+		m->name[0] = 0;
+		found = sscanf(line, "%lx-%lx %*s %lx %x:%x %lu %255[^\n]", &m->start, &m->end, &m->off, &m->maj,
+			       &m->min, &m->ino, m->name) >= 6 &&
+			kregion_overlaps(m->start, m->end - m->start);
 	}
 	fclose(fp);
 	return found;
+}
+
+/* What occupies the region's place in the guest, if anything: the first
+ * mapping there, its range, and whether it is the initial stack. */
+static bool occupant(pid_t tid, unsigned long *start, unsigned long *end, bool *stack, char *what, size_t len)
+{
+	struct mapping m;
+
+	if (!region_mapping(tid, &m))
+		return false;
+	*start = m.start;
+	*end = m.end;
+	*stack = !strcmp(m.name, "[stack]");
+	snprintf(what, len, "%s", m.name[0] ? m.name : "an anonymous mapping");
+	return true;
+}
+
+/* Is the region's place in the guest hostk's memfd, whole?  The gate that
+ * brings the descriptor in is a syscall the guest makes: a seccomp filter
+ * of the guest's own can answer it (SECCOMP_RET_ERRNO with 0 "returns"
+ * descriptor 0) before hostk's listener hears of it, and hostk would map a
+ * file of the guest's in the region's place, scratch slots and all. */
+static bool region_is_hostks(pid_t tid)
+{
+	struct mapping m;
+	struct stat st;
+
+	return fstat(kr_ro_fd, &st) == 0 && region_mapping(tid, &m) && m.start == HK_KREGION_ADDR &&
+	       m.end == HK_KREGION_TOP && m.off == 0 && m.ino == st.st_ino && makedev(m.maj, m.min) == st.st_dev;
 }
 
 /* Tell the host where argv and envp went, so /proc/PID/cmdline and environ
@@ -357,6 +389,12 @@ int kregion_map(struct task *tk, char *why, size_t len)
 	if (rc != (long)HK_KREGION_ADDR) {
 		snprintf(why, len, "%s", rc < 0 ? strerror((int)-rc) : "mapped elsewhere");
 		rc = rc < 0 ? rc : -EFAULT;
+		goto restore;
+	}
+	if (!region_is_hostks(tk->tid)) {
+		snprintf(why, len, "a file of its own was mapped in the region's place (does a seccomp filter of "
+			 "its own answer hostk's gate?)");
+		rc = -EPERM;
 		goto restore;
 	}
 	/* Sealed (mseal, Linux 6.10): the host itself then refuses to unmap,

@@ -439,11 +439,11 @@ static void t_results(int argc, char **argv)
 
 /* The gate that brings the region's descriptor in is a syscall made in the
  * guest: a filter of the guest's own can answer it (SECCOMP_RET_ERRNO with
- * 0 returns 0) before hostk's listener hears of it, so that hostk maps
- * descriptor 0, a memfd of the guest's own, as the region.  clone3's flags
- * are read by the host from hostk's copy in a scratch slot of the region:
- * here, from the guest's memfd, filled with CLONE_UNTRACED|CLONE_NEWUSER
- * in every slot.  The child says whether it was traced (PTRACE_TRACEME
+ * 0 returns 0) before hostk's listener hears of it, so that hostk would map
+ * descriptor 0, a memfd of the guest's own, as the region.  hostk must
+ * refuse that exec.  If it ran, clone3's flags would be read by the host
+ * from hostk's copy in a scratch slot of the region: here, from the
+ * guest's memfd, filled with CLONE_UNTRACED|CLONE_NEWUSER in every slot.  The child says whether it was traced (PTRACE_TRACEME
  * fails under hostk), in the guests' user namespace, and whether, traced by
  * its parent instead, it could make a syscall hostk denies. */
 #define FAKE_FD 10

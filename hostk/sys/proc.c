@@ -8,7 +8,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,52 +49,12 @@ enum trap_action sys_clone(struct trap *t)
 	return TRAP_RUN;
 }
 
-/* The "dev inode" of the mapping at start in tid's maps (0: hostk's own),
- * if it is a whole mapping of a file from its offset 0 ending at end (0:
- * anywhere).  False if there is none. */
-static bool mapped_file(pid_t tid, unsigned long start, unsigned long end, char *id, size_t len)
-{
-	char path[64], line[512], dev[32];
-	unsigned long s, e, off, ino;
-	bool found = false;
-	FILE *fp;
-
-	if (tid)
-		snprintf(path, sizeof path, "/proc/%d/maps", tid);
-	else
-		snprintf(path, sizeof path, "/proc/self/maps");
-	if (!(fp = fopen(path, "re")))
-		return false;
-	while (!found && fgets(line, sizeof line, fp))
-		if (sscanf(line, "%lx-%lx %*s %lx %31s %lu", &s, &e, &off, dev, &ino) == 5 && s == start)
-			found = (!end || e == end) && off == 0 && ino &&
-				snprintf(id, len, "%s %lu", dev, ino) < (int)len;
-	fclose(fp);
-	return found;
-}
-
-/* Is the kernel region in this guest hostk's memfd, mapped whole in its
- * place?  Only then are the scratch slots hostk's alone to write.  A guest
- * can have a mapping of its own there: a seccomp filter of its own that
- * answers the gate at exec (SECCOMP_RET_ERRNO with 0) makes hostk map the
- * guest's descriptor 0 instead of the region's.  Once mapped the region
- * cannot change (sealed, and fenced), so a look at the maps when clone3
- * needs the slot is enough. */
-static bool region_is_hostks(pid_t tid)
-{
-	static char own[48];
-	char theirs[48];
-
-	if (!own[0] && !mapped_file(0, (unsigned long)kr, 0, own, sizeof own))
-		return false;
-	return mapped_file(tid, HK_KREGION_ADDR, HK_KREGION_TOP, theirs, sizeof theirs) && !strcmp(own, theirs);
-}
-
 /* clone3's flags are in guest memory, where a sibling thread could change
  * them between hostk's check and the host's read.  So the host reads
- * hostk's own copy instead, in a scratch slot of the kernel region (which
- * no guest can write).  The child's first argument register is left
- * pointing at the slot. */
+ * hostk's own copy instead, in a scratch slot of the kernel region, which
+ * no guest can write (every exec checks that what is in the region's place
+ * is hostk's memfd: kregion_map).  The child's first argument register is
+ * left pointing at the slot. */
 enum trap_action sys_clone3(struct trap *t)
 {
 	union {
@@ -120,11 +79,6 @@ enum trap_action sys_clone3(struct trap *t)
 	if ((t->ret = clone_flags_check(u.ca.flags)))
 		return TRAP_RETURN;
 	u.ca.flags &= ~(uint64_t)CLONE_UNTRACED;
-	if (!region_is_hostks(t->task->tid)) {
-		fence_report(t->task, "clone3 with a kernel region not hostk's refused");
-		t->ret = -EPERM;
-		return TRAP_RETURN;
-	}
 	if (!(copy = kregion_scratch(t->task, u.b, size))) {
 		t->ret = -EAGAIN;	/* every slot in use: try again, as for a fork */
 		return TRAP_RETURN;
