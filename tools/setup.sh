@@ -28,6 +28,8 @@ HK_PACKAGES=(
 	"sqlite3:sqlite3"
 	"python3.11:/usr/bin/python3.11"
 	"libpython3.11-testsuite:/usr/lib/python3.11/test/test_os.py"
+	# the fuzz suite
+	"trinity:trinity"
 )
 
 hk_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
