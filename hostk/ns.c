@@ -397,7 +397,7 @@ static int path_rule(const struct path_rule *r)
  * is counted per user in the guests' user namespace: the tree's tasks.  The
  * CPU limit is the tree's, hostk's to enforce (stop.c); a process's own
  * RLIMIT_CPU, a little later, stands behind it. */
-static int set_limits(void)
+int ns_set_limits(void)
 {
 	const struct { int res; unsigned long v; } l[] = {
 		{ RLIMIT_NPROC, limits.tasks }, { RLIMIT_AS, limits.as }, { RLIMIT_NOFILE, limits.nofile },
@@ -462,9 +462,6 @@ int ns_enter(const char **what)
 		for (int i = 0; i < npath_rules; i++)
 			if (path_rules[i].kind == (enum path_kind)k && (rc = path_rule(&path_rules[i])) < 0)
 				return rc;
-	*what = "setting the policy's limits";
-	if ((rc = set_limits()) < 0)
-		return rc;
 	*what = "taking the guest's identity";
 	if (!early && (rc = take_identity(uid, gid)) < 0)
 		return rc;

@@ -84,8 +84,8 @@ hk_reachable_tree() {
 		local copy=/var/tmp/hostk-$(printf '%s' "$HK_TOP" | md5sum | cut -c1-12)
 		hk_say "$HK_TOP is out of reach of the guests' uid $u: testing a copy in $copy/src"
 		mkdir -p "$copy/src" && chmod 755 "$copy" "$copy/src" || exit 1
-		find "$copy/src" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} + &&
-			tar -C "$HK_TOP" --exclude=./build --exclude=./.git -cf - . | tar -C "$copy/src" -xf - &&
+		find "$copy/src" -mindepth 1 -maxdepth 1 ! -name build ! -name build-san -exec rm -rf {} + &&
+			tar -C "$HK_TOP" --exclude=./build --exclude=./build-san --exclude=./.git -cf - . | tar -C "$copy/src" -xf - &&
 			chmod -R a+rX "$copy/src" || exit 1
 		HK_TOP=$copy/src
 		HK_BUILD=$copy/build
