@@ -56,12 +56,14 @@ struct testline {
 };
 
 static struct testline lines[2] = {
-	[HK_TEST_LO] = { .name = "test-lo", .ipl = IPL_BIO, .line = -1 },
-	[HK_TEST_HI] = { .name = "test-hi", .ipl = IPL_SERIAL, .line = -1 },
+	[HK_TEST_LO] = { .name = "test-lo", .ipl = IPL_BIO, .line = -1, .efd = -1 },
+	[HK_TEST_HI] = { .name = "test-hi", .ipl = IPL_SERIAL, .line = -1, .efd = -1 },
 };
 static pthread_mutex_t hw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hw_work = PTHREAD_COND_INITIALIZER;
 static struct ktimer unquiet;
+static pthread_t hw_thread;
+static bool hw_running, hw_stop;	/* hw_stop under hw_lock: the thread returns */
 
 static struct testline *line_of(int which)
 {
@@ -102,9 +104,12 @@ static void *hardware(void *arg)
 				pthread_mutex_lock(&hw_lock);
 			}
 		}
+		if (hw_stop)
+			break;
 		if (!work)
 			pthread_cond_wait(&hw_work, &hw_lock);
 	}
+	pthread_mutex_unlock(&hw_lock);
 	return NULL;
 }
 
@@ -204,9 +209,30 @@ int testdev_boot(int avoid_cpu)
 			return l->efd;
 	}
 	unquiet.fn = end_quiet;
-	if ((rc = start_thread_off(hardware, NULL, avoid_cpu)))
+	if ((rc = start_thread_joinable(&hw_thread, hardware, NULL, avoid_cpu)))
 		return -rc;
+	hw_running = true;
 	return 0;
+}
+
+void testdev_shutdown(void)
+{
+	if (hw_running) {
+		pthread_mutex_lock(&hw_lock);
+		hw_stop = true;
+		pthread_cond_signal(&hw_work);
+		pthread_mutex_unlock(&hw_lock);
+		pthread_join(hw_thread, NULL);
+		hw_running = hw_stop = false;
+	}
+	ktimer_del(&unquiet);
+	for (int i = 0; i < 2; i++) {
+		struct testline *l = &lines[i];
+
+		if (l->efd >= 0)
+			close(l->efd);
+		*l = (struct testline){ .name = l->name, .ipl = l->ipl, .line = -1, .efd = -1 };
+	}
 }
 
 void testdev_counts(int which, struct hk_dev_counts *out)

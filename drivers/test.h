@@ -11,6 +11,9 @@
 
 /* Request the lines and start the hardware thread (off avoid_cpu if it can). */
 int testdev_boot(int avoid_cpu);
+/* Stop the hardware thread and close the lines' eventfds: the device as
+ * before testdev_boot, its counts at 0 (tests, each from scratch). */
+void testdev_shutdown(void);
 /* which: HK_TEST_LO or HK_TEST_HI. */
 void testdev_raise(int which, uint64_t n);
 void testdev_storm(int which, bool on);

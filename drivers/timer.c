@@ -109,8 +109,10 @@ int timer_boot(int hz)
 	tick_ns = NSEC_PER_SEC / (uint64_t)hz;
 	boot_ns = now_ns();
 	/* The first line requested: line 0, the one SIGALRM raises. */
-	if ((timer_line = request_irq("timer", IPL_CLOCK, timer_top, NULL, NULL)) != 0)
+	if ((timer_line = request_irq("timer", IPL_CLOCK, timer_top, NULL, NULL)) != 0) {
+		timer_delete(htimer);
 		return timer_line < 0 ? timer_line : -EBUSY;
+	}
 	open_softirq(SOFTIRQ_TIMER, timer_bh);
 	booted = true;
 	if (kr) {
@@ -120,6 +122,17 @@ int timer_boot(int hz)
 		kr_end(krs);
 	}
 	return 0;
+}
+
+void timer_shutdown(void)
+{
+	if (!booted)
+		return;
+	timer_delete(htimer);	/* and its signal, if still queued */
+	booted = false;
+	programmed = next_tick = 0;
+	st = (struct timer_stats){ 0 };
+	timer_line = 0;
 }
 
 void timer_get_stats(struct timer_stats *out)

@@ -305,11 +305,33 @@ static _Noreturn void guest_child(int sock, const char *path, char *const argv[]
 		_exit(127);
 	if (traced)
 		close(listener);
+	/* The policy's limits last: they are the guest program's, not those
+	 * of hostk's code before the exec (an address-space limit refuses a
+	 * sanitizer's allocations; a descriptor in flight counts against the
+	 * sender's RLIMIT_NOFILE, which the report must not meet).  Past the
+	 * report, a failure is a line on hostk's stderr and exit status 1. */
+	if ((rc = ns_set_limits()) < 0) {
+		dprintf(STDERR_FILENO, "hostk: cannot confine the guest: setting the policy's limits: %s\n",
+			strerror(-rc));
+		_exit(1);
+	}
 	if (init)
 		ns_init();	/* returns in PROG's process */
 	execve(path, argv, environ);
 	report(sock, errno, "exec", -1);
 	_exit(127);
+}
+
+/* The signals whose default action dumps core: a crash, or abort(). */
+static bool dumps_core(int sig)
+{
+	static const int core[] = { SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU,
+				    SIGXFSZ, SIGSYS };
+
+	for (size_t i = 0; i < NELEM(core); i++)
+		if (core[i] == sig)
+			return true;
+	return false;
 }
 
 /* pid 1's report, while serving its ptrace stops (a signal at boot must not
@@ -332,9 +354,21 @@ static int boot_handshake(int sock, pid_t pid)
 		if (poll(&pfd, 1, 20) > 0)
 			break;
 		r = waitpid(pid, &status, WNOHANG | __WALL);
-		if (r == pid && WIFSTOPPED(status))
-			ptrace(PTRACE_CONT, pid, 0, status >> 16 ? 0 : WSTOPSIG(status));
-		else if (r == pid && shutdown_sig)
+		if (r == pid && WIFSTOPPED(status)) {
+			int sig = status >> 16 ? 0 : WSTOPSIG(status);
+
+			/* hostk's own code before the exec died of sig: pid 1
+			 * is its namespace's init, which drops a fatal signal
+			 * it has no handler for (and, traced, retries a fault
+			 * for ever), so hostk ends it as the host ends an
+			 * untraced init that faults. */
+			if (sig && dumps_core(sig) && !sig_caught(pid, sig)) {
+				kill(pid, SIGKILL);
+				die("the first guest died of signal %d (%s) before its program started", sig,
+				    strsignal(sig));
+			}
+			ptrace(PTRACE_CONT, pid, 0, sig);
+		} else if (r == pid && shutdown_sig)
 			exit(boot_finish(0));	/* killed because hostk was asked to stop */
 		else if (r == pid)
 			die("the first guest ended before its program started (%s %d)",

@@ -113,6 +113,11 @@ int filter_build(void)
 {
 	int rc;
 
+	/* A second build (the unit tests', after a policy) replaces the first. */
+	if (main_ctx)
+		seccomp_release(main_ctx);
+	if (arg_ctx)
+		seccomp_release(arg_ctx);
 	main_ctx = seccomp_init(SCMP_ACT_TRACE(HK_SECCOMP_DATA));
 	arg_ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!main_ctx || !arg_ctx)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -171,6 +172,13 @@ void irq_reset(void)
 	ipl = IPL_NONE;
 	enabled = 1;
 	nesting = max_nesting = 0;
+	memset(top_ns, 0, sizeof top_ns);
+	memset(to_top_ns, 0, sizeof to_top_ns);
+	memset(to_bh_ns, 0, sizeof to_bh_ns);
+	memset(raised_at, 0, sizeof raised_at);
+	memset(served_raise, 0, sizeof served_raise);
+	ring_head = ring_tail = ring_dropped = 0;
+	irq_tracing = false;
 }
 
 int nr_irqs(void)
@@ -428,8 +436,10 @@ static void on_irq_signal(int sig, siginfo_t *si, void *uc_)
  * has no O_ASYNC) and raises a line when its eventfd becomes readable.  Each
  * watch is one-shot: the driver re-arms it once its top half has read the
  * counter, so a busy device costs one interrupt per batch, not per event. */
-static int epfd = -1;
+static int epfd = -1, stop_fd = -1;
 static int line_fd[MAX_IRQS];
+static pthread_t controller_th;
+static struct sigaction old_action[MAX_IRQS];
 
 int irq_attach_eventfd(int line, int fd)
 {
@@ -454,10 +464,12 @@ static void *controller(void *arg)
 	for (;;) {
 		int n = epoll_wait(epfd, evs, MAX_IRQS, -1);
 
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == MAX_IRQS)	/* stop_fd: irq_shutdown */
+				return NULL;
 			irq_raise((int)evs[i].data.u32);
+		}
 	}
-	return NULL;
 }
 
 int irq_boot(void)
@@ -474,12 +486,39 @@ int irq_boot(void)
 	 * signal frame; irq_deliver() keeps the order. */
 	sigemptyset(&sa.sa_mask);
 	for (int l = 0; l < MAX_IRQS; l++)	/* lines may come after boot */
-		if (sigaction(line_signal(l), &sa, NULL) < 0)
+		if (sigaction(line_signal(l), &sa, &old_action[l]) < 0)
 			return -errno;
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -errno;
-	if ((rc = start_thread(controller, NULL)))
+	/* The controller's own stop line: an eventfd past the last line. */
+	struct epoll_event stop = { .events = EPOLLIN, .data.u32 = MAX_IRQS };
+
+	if ((stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &stop) < 0)
+		return -errno;
+	if ((rc = start_thread_joinable(&controller_th, controller, NULL, -1)))
 		return -rc;
 	publish();
 	return 0;
+}
+
+void irq_shutdown(void)
+{
+	uint64_t one = 1;
+
+	if (stop_fd >= 0) {
+		if (write(stop_fd, &one, sizeof one) == (ssize_t)sizeof one)
+			pthread_join(controller_th, NULL);
+		close(stop_fd);
+		stop_fd = -1;
+	}
+	if (epfd >= 0) {
+		close(epfd);	/* the drivers close the lines' eventfds */
+		epfd = -1;
+		for (int l = 0; l < MAX_IRQS; l++)
+			sigaction(line_signal(l), &old_action[l], NULL);
+	}
+	kernel_tid = 0;
+	on_kernel_thread = false;
+	kick = NULL;
+	irq_reset();
 }

@@ -50,7 +50,8 @@ int request_irq(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *botto
 void irq_schedule_bh(int line);
 int nr_irqs(void);
 const char *irq_name(int line);
-/* Forget every line (tests that boot the controller more than once). */
+/* Forget every line, count and sample: the controller as before the first
+ * request_irq (tests, each from scratch). */
 void irq_reset(void);
 
 /* Raise a line, from any thread or signal handler (the hardware side). */
@@ -108,6 +109,9 @@ bool irq_next_event(struct irq_event *ev);
 /* Signals: line N is SIGRTMIN+1+N; SIGALRM raises line 0, the timer's.
  * Starts the signal transport for the calling (kernel) thread. */
 int irq_boot(void);
+/* Undo irq_boot: stop the controller's thread, close its epoll set, give
+ * the lines' signals their old actions, and irq_reset(). */
+void irq_shutdown(void);
 /* A device line: the controller raises it when fd (an eventfd) is readable.
  * One-shot: the driver calls irq_rearm() when it wants the next one. */
 int irq_attach_eventfd(int line, int fd);

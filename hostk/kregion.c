@@ -146,13 +146,25 @@ int kregion_boot(void)
 	return 0;
 }
 
-
-
 /* The scratch slots: a stack of free ones; a task holds at most one, for
  * the syscall it is in (its exit stop or its end gives it back). */
 static uint16_t free_slots[HK_SCRATCH_SLOTS];
 static unsigned nfree = HK_SCRATCH_SLOTS;
 static bool slots_ready;
+
+void kregion_shutdown(void)
+{
+	if (kr)
+		munmap(kr, HK_KREGION_SIZE);
+	kr = NULL;
+	if (kr_fd >= 0)
+		close(kr_fd);
+	if (kr_ro_fd >= 0)
+		close(kr_ro_fd);
+	kr_fd = kr_ro_fd = -1;
+	nfree = HK_SCRATCH_SLOTS;
+	slots_ready = false;
+}
 
 unsigned long kregion_scratch(struct task *tk, const void *data, size_t len)
 {

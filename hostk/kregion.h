@@ -16,6 +16,9 @@ extern struct hk_kregion *kr;
 
 /* Creates, fills and seals the region.  0 or -errno. */
 int kregion_boot(void);
+/* Unmap hostk's view and close the region's descriptors (the guests'
+ * mappings stay): kr is NULL again (tests, each from scratch). */
+void kregion_shutdown(void);
 /* At an execve's exit stop: map the region into the new image.  0, or
  * -errno with why saying what went wrong (EEXIST: the image occupies the
  * region's place). */

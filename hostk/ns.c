@@ -426,7 +426,7 @@ static int path_rule(const struct path_rule *r)
  * is counted per user in the guests' user namespace: the tree's tasks.  The
  * CPU limit is the tree's, hostk's to enforce (stop.c); a process's own
  * RLIMIT_CPU, a little later, stands behind it. */
-static int set_limits(void)
+int ns_set_limits(void)
 {
 	const struct { int res; unsigned long v; } l[] = {
 		{ RLIMIT_NPROC, limits.tasks }, { RLIMIT_AS, limits.as }, { RLIMIT_NOFILE, limits.nofile },
@@ -544,9 +544,6 @@ int ns_enter(const char **what)
 		for (int i = 0; i < npath_rules; i++)
 			if (path_rules[i].kind == (enum path_kind)k && (rc = path_rule(&path_rules[i])) < 0)
 				return rc;
-	*what = "setting the policy's limits";
-	if ((rc = set_limits()) < 0)
-		return rc;
 	/* With the namespace's capabilities, before no_new_privs is set. */
 	*what = "scoping abstract unix sockets and signals to the guests (Landlock)";
 	if (can_scope && (rc = scope()) < 0)

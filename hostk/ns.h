@@ -50,6 +50,9 @@ int ns_write_maps(pid_t pid);
  * (Landlock, where the host has it).  0, or -errno with *what saying which
  * step. */
 int ns_enter(const char **what);
+/* The child's side, last before the exec: the policy's limits (hard, so
+ * that no guest raises them).  0 or -errno. */
+int ns_set_limits(void);
 /* --init: pid 1 forks PROG's process (which returns 0 and goes on to exec
  * it) and stays as the namespace's init: it reaps every orphan, forwards
  * the signals sent to it to PROG, and exits with PROG's status (128+N for

@@ -37,10 +37,15 @@ static uint64_t cpu_ns;		/* charged to all guests, user and system */
 
 void sched_init(int n, int quantum_ms)
 {
+	free(cpus);	/* called again (the unit tests): from scratch */
 	ncpus = n;
 	quantum_ns = (uint64_t)quantum_ms * 1000000u;
 	cpus = xcalloc((size_t)n, sizeof *cpus);
+	nrunning = nready = 0;
+	rq_head = rq_tail = NULL;
+	st = (struct sched_stats){ 0 };
 	idle_since = now_ns();
+	last_progress = cpu_ns = 0;
 }
 
 static void publish(void)

@@ -21,6 +21,7 @@ enum sstate {
 
 extern const char *const sstate_names[NR_SSTATES];
 
+/* ncpus idle CPUs, no task, nothing counted (also when called again). */
 void sched_init(int ncpus, int quantum_ms);
 /* pid 1 starts on CPU 0 (it was seized running). */
 void sched_first(struct task *tk);

@@ -5,6 +5,7 @@
  * restart while more was raised, at most MAX_SOFTIRQ_RESTART times and for
  * at most MAX_SOFTIRQ_NS; what is left waits for the next pass, so that an
  * interrupt storm cannot keep the kernel from serving traps. */
+#include <string.h>
 #include <strings.h>
 
 #include "irq.h"
@@ -69,6 +70,14 @@ void do_softirq(void)
 			kr->softirq_count[i] = runs[i];
 		kr_end(krs);
 	}
+}
+
+void softirq_reset(void)
+{
+	softirq_pending = 0;
+	memset(handlers, 0, sizeof handlers);
+	memset(runs, 0, sizeof runs);
+	deferred = 0;
 }
 
 uint64_t softirq_count(int nr)

@@ -23,6 +23,8 @@ void raise_softirq(int nr);
  * MAX_SOFTIRQ_RESTART times or for MAX_SOFTIRQ_NS, then leave the rest for
  * the next pass (an interrupt storm must not starve the kernel loop). */
 void do_softirq(void);
+/* None raised, no handler, nothing counted (tests, each from scratch). */
+void softirq_reset(void);
 uint64_t softirq_count(int nr);
 uint64_t softirq_deferred(void);	/* passes that left work for later */
 

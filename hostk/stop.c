@@ -82,17 +82,6 @@ static void exec_done(struct task *tk)
 	kill(tk->proc->pid, SIGKILL);
 }
 
-/* Does the task have a handler for sig?  (SigCgt in /proc/TID/status.) */
-static bool sig_caught(pid_t tid, int sig)
-{
-	char buf[2048], *p;
-
-	if (read_proc(tid, "status", buf, sizeof buf) <= 0)
-		return false;
-	p = strstr(buf, "SigCgt:");
-	return p && (strtoull(p + 7, NULL, 16) >> (sig - 1) & 1);
-}
-
 /* hostk lets a task go, stopped (--on-exception=stop): a debugger may
  * attach once hostk is no longer its tracer.  It stays in the guests'
  * namespaces, under their filter. */

@@ -12,6 +12,8 @@ extern int timer_hz;
 
 /* Creates the host timer (SIGALRM to the calling, kernel, thread). */
 int timer_boot(int hz);
+/* Delete the host timer; the statistics start again from 0 (tests). */
+void timer_shutdown(void);
 /* Programs the host timer for what is due next; call after a change to
  * the timeouts or to what the scheduler runs. */
 void timer_reprogram(void);

@@ -203,6 +203,16 @@ void crash_handlers_setup(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+bool sig_caught(pid_t tid, int sig)
+{
+	char buf[2048], *p;
+
+	if (read_proc(tid, "status", buf, sizeof buf) <= 0)
+		return false;
+	p = strstr(buf, "SigCgt:");
+	return p && (strtoull(p + 7, NULL, 16) >> (sig - 1) & 1);
+}
+
 int start_thread(void *(*fn)(void *), void *arg)
 {
 	return start_thread_off(fn, arg, -1);
@@ -210,9 +220,18 @@ int start_thread(void *(*fn)(void *), void *arg)
 
 int start_thread_off(void *(*fn)(void *), void *arg, int avoid_cpu)
 {
+	pthread_t th;
+	int rc = start_thread_joinable(&th, fn, arg, avoid_cpu);
+
+	if (!rc)
+		pthread_detach(th);
+	return rc;
+}
+
+int start_thread_joinable(pthread_t *th, void *(*fn)(void *), void *arg, int avoid_cpu)
+{
 	sigset_t all, old;
 	pthread_attr_t attr;
-	pthread_t th;
 	cpu_set_t set;
 	int rc;
 
@@ -235,10 +254,8 @@ int start_thread_off(void *(*fn)(void *), void *arg, int avoid_cpu)
 	 * kernel thread only. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&th, &attr, fn, arg);
+	rc = pthread_create(th, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	if (!rc)
-		pthread_detach(th);
 	return rc;
 }

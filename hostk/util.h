@@ -3,6 +3,8 @@
 #ifndef HOSTK_UTIL_H
 #define HOSTK_UTIL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -38,6 +40,8 @@ char *xstrdup(const char *s);
 /* Read /proc/TID/FILE (a host task's) into buf, NUL-terminated: its length,
  * or -errno.  A text file longer than size is cut. */
 ssize_t read_proc(pid_t tid, const char *file, void *buf, size_t size);
+/* Does the task have a handler for sig?  (SigCgt in /proc/TID/status.) */
+bool sig_caught(pid_t tid, int sig);
 
 /* hostk's own faults (a bug, never a guest's doing): one line, a backtrace
  * on stderr, then the default action.  hostk is not dumpable, so this is
@@ -50,6 +54,8 @@ int start_thread(void *(*fn)(void *), void *arg);
 /* The same, kept off avoid_cpu (hostk's, when it is pinned to one): a
  * device's hardware is not the processor.  avoid_cpu -1: anywhere. */
 int start_thread_off(void *(*fn)(void *), void *arg, int avoid_cpu);
+/* The same, for a thread that its starter stops and joins (*th). */
+int start_thread_joinable(pthread_t *th, void *(*fn)(void *), void *arg, int avoid_cpu);
 
 /* Time in nanoseconds.  Guests hand hostk any timespec or timeval they like:
  * every conversion saturates at KTIME_MAX (~292 years, as Linux's ktime_t

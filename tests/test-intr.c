@@ -6,7 +6,9 @@
  * cases are a device of their own, two lines whose eventfds they write and
  * whose top halves record what they saw.  The test is also the kernel loop, so its waits run the
  * bottom halves (do_softirq) themselves.  Every wait is a poll for a stated
- * condition with a generous bound, never a sleep that stands for one. */
+ * condition with a generous bound, never a sleep that stands for one.  Each
+ * case boots what it needs and the teardown takes it all down again, so the
+ * suite passes without Check's fork per case too (CK_FORK=no). */
 #include <check.h>
 
 #include "ck-main.h"
@@ -364,10 +366,14 @@ static void timer_notes(int line, void *cookie)
 	tm_tid = gettid_();
 }
 
-static int watchdog_fd = -1;
+/* A pipe that a case blocks on; the teardown closes it. */
+static int test_pipe[2] = { -1, -1 };
+static pthread_t watchdog_th;
+static bool watchdog_on;
 
 /* Ends a blocking read that no interrupt ended, so that the test fails
- * instead of hanging.  Its thread blocks every signal. */
+ * instead of hanging.  Its thread blocks every signal; the teardown
+ * cancels it in its sleep. */
 static void *watchdog(void *arg)
 {
 	struct timespec t = { 5, 0 };
@@ -375,21 +381,19 @@ static void *watchdog(void *arg)
 	(void)arg;
 	while (nanosleep(&t, &t) < 0 && errno == EINTR)
 		;
-	if (write(watchdog_fd, "w", 1) != 1)
+	if (write(test_pipe[1], "w", 1) != 1)
 		abort();
 	return NULL;
 }
 
-static void start_watchdog(int fd)
+static void start_watchdog(void)
 {
 	sigset_t all, old;
-	pthread_t th;
 
-	watchdog_fd = fd;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ck_assert_int_eq(pthread_create(&th, NULL, watchdog, NULL), 0);
-	pthread_detach(th);
+	ck_assert_int_eq(pthread_create(&watchdog_th, NULL, watchdog, NULL), 0);
+	watchdog_on = true;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -397,19 +401,19 @@ START_TEST(test_timer_in_syscall)
 {
 	struct itimerval it = { { 0, 0 }, { 0, 50000 } };	/* one shot, 50 ms */
 	struct irq_counts c;
-	int p[2], err;
+	int err;
 	uint64_t t0, t1;
 	ssize_t n;
 	char ch;
 
 	ck_assert_int_eq(irq_boot(), 0);
 	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, timer_notes, NULL, NULL), IRQ_TIMER);
-	ck_assert_int_eq(pipe(p), 0);
-	start_watchdog(p[1]);
+	ck_assert_int_eq(pipe(test_pipe), 0);
+	start_watchdog();
 
 	t0 = mono_ns();
 	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
-	n = read(p[0], &ch, 1);	/* nothing to read: only a signal ends it */
+	n = read(test_pipe[0], &ch, 1);	/* nothing to read: only a signal ends it */
 	err = errno;
 	t1 = mono_ns();
 	ck_assert_msg(n == -1 && err == EINTR, "read returned %zd (%s), not EINTR", n, strerror(err));
@@ -471,15 +475,15 @@ START_TEST(test_device_in_syscall)
 	struct pollfd pfd;
 	struct timespec limit = { 5, 0 };
 	struct irq_counts c;
-	int p[2], n, err;
+	int n, err;
 
 	boot_lines(lo_notes, no_top);
-	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pipe(test_pipe), 0);
 	sigemptyset(&lo);
 	sigaddset(&lo, SIGRTMIN + 1 + lo_line);
 	pthread_sigmask(SIG_BLOCK, &lo, &old);
 	raise_fd(lo_fd);
-	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	pfd = (struct pollfd){ .fd = test_pipe[0], .events = POLLIN };
 	ck_assert_int_eq(lo_calls, 0);
 	n = ppoll(&pfd, 1, &limit, &old);
 	err = errno;
@@ -625,6 +629,8 @@ END_TEST
 static volatile int kr_open, kr_stop;
 static volatile uint32_t kr_even_seen;
 static volatile uint64_t kr_samples;
+static pthread_t reader_th;
+static bool reader_on;
 
 static void *seq_reader(void *arg)
 {
@@ -647,7 +653,6 @@ static void *seq_reader(void *arg)
 START_TEST(test_kregion_seqlock)
 {
 	sigset_t all, old;
-	pthread_t th;
 	uint32_t before;
 	uint64_t end;
 	int rounds, krs;
@@ -657,7 +662,8 @@ START_TEST(test_kregion_seqlock)
 	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, timer_notes, NULL, NULL), IRQ_TIMER);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ck_assert_int_eq(pthread_create(&th, NULL, seq_reader, NULL), 0);
+	ck_assert_int_eq(pthread_create(&reader_th, NULL, seq_reader, NULL), 0);
+	reader_on = true;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	krs = kr_begin();
@@ -678,7 +684,8 @@ START_TEST(test_kregion_seqlock)
 	__atomic_store_n(&kr_open, 0, __ATOMIC_SEQ_CST);
 	kr_end(krs);					/* delivered now, once */
 	__atomic_store_n(&kr_stop, 1, __ATOMIC_SEQ_CST);
-	pthread_join(th, NULL);
+	pthread_join(reader_th, NULL);
+	reader_on = false;
 
 	ck_assert_int_eq(tm_calls, 1);
 	ck_assert_int_eq(tm_depth, 1);
@@ -689,7 +696,59 @@ START_TEST(test_kregion_seqlock)
 }
 END_TEST
 
-#define ADD_TIMED_CASE(s, t, secs) ADD_CASE_X(s, t, tcase_set_timeout(tc_, secs))
+/* Every case starts with nothing booted and no notes taken; the teardown
+ * stops every thread a case started and undoes every boot, in the reverse
+ * order (the device's hardware before the controller that watches it). */
+static cpu_set_t affinity;
+
+static void setup(void)
+{
+	lo_calls = hi_calls = lo_depth = hi_depth = lo_ipl = hi_ipl = 0;
+	lo_running = hi_running = lo_saw_hi = hi_saw_lo = lo_pending_in_hi = 0;
+	lo_after_hi_done = hi_inside_lo = lo_done = hi_done = 0;
+	lo_tid = hi_tid = tm_tid = 0;
+	tm_calls = tm_depth = tm_ipl = 0;
+	kr_open = kr_stop = 0;
+	kr_even_seen = 0;
+	kr_samples = 0;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof affinity, &affinity), 0);
+}
+
+static void teardown(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+	if (watchdog_on) {
+		pthread_cancel(watchdog_th);
+		pthread_join(watchdog_th, NULL);
+		watchdog_on = false;
+	}
+	if (reader_on) {
+		__atomic_store_n(&kr_stop, 1, __ATOMIC_SEQ_CST);
+		pthread_join(reader_th, NULL);
+		reader_on = false;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (test_pipe[i] >= 0)
+			close(test_pipe[i]);
+		test_pipe[i] = -1;
+	}
+	testdev_shutdown();
+	timer_shutdown();
+	irq_shutdown();
+	if (lo_fd >= 0)
+		close(lo_fd);
+	if (hi_fd >= 0)
+		close(hi_fd);
+	lo_fd = hi_fd = lo_line = hi_line = -1;
+	softirq_reset();
+	kregion_shutdown();
+	sched_setaffinity(0, sizeof affinity, &affinity);
+}
+
+#define ADD_TIMED_CASE(s, t, secs) \
+	ADD_CASE_X(s, t, (tcase_set_timeout(tc_, secs), tcase_add_checked_fixture(tc_, setup, teardown)))
 
 static Suite *intr_suite(void)
 {

@@ -34,7 +34,7 @@ static struct call calls[64];
 static int ncalls;
 
 /* What a top half does between its two records, if anything. */
-static void (*action[NR_IRQS])(int line);
+static void (*action[MAX_IRQS])(int line);	/* request_irq hands out up to MAX_IRQS */
 
 static void record(int line, bool enter)
 {
@@ -60,6 +60,7 @@ static void direct_kick(int line)
 static void setup(void)
 {
 	irq_reset();
+	softirq_reset();
 	irq_set_kick(direct_kick);
 	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, top, NULL, &calls), IRQ_TIMER);
 	ck_assert_int_eq(request_irq("test-lo", IPL_TEST_LO, top, NULL, &calls), IRQ_TEST_LO);

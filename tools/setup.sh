@@ -31,6 +31,8 @@ HK_PACKAGES=(
 	"sqlite3:sqlite3"
 	"python3.11:/usr/bin/python3.11"
 	"libpython3.11-testsuite:/usr/lib/python3.11/test/test_os.py"
+	# the fuzz suite
+	"trinity:trinity"
 )
 
 hk_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -85,8 +87,8 @@ hk_reachable_tree() {
 		local copy=/var/tmp/hostk-$(printf '%s' "$HK_TOP" | md5sum | cut -c1-12)
 		hk_say "$HK_TOP is out of reach of the guests' uid $u: testing a copy in $copy/src"
 		mkdir -p "$copy/src" && chmod 755 "$copy" "$copy/src" || exit 1
-		find "$copy/src" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} + &&
-			tar -C "$HK_TOP" --exclude=./build --exclude=./.git -cf - . | tar -C "$copy/src" -xf - &&
+		find "$copy/src" -mindepth 1 -maxdepth 1 ! -name build ! -name build-san -exec rm -rf {} + &&
+			tar -C "$HK_TOP" --exclude=./build --exclude=./build-san --exclude=./.git -cf - . | tar -C "$copy/src" -xf - &&
 			chmod -R a+rX "$copy/src" || exit 1
 		HK_TOP=$copy/src
 		HK_BUILD=$copy/build
