@@ -338,9 +338,9 @@ static enum trap_action disk_fsync(struct devfile *f, struct trap *t)
  * the handler runs, and the call starts again (ERESTARTNOINTR, whatever
  * SA_RESTART says), to find its request in flight and wait on.  A task that
  * waited for room in the queue starts its call again too. */
-static void disk_exit(struct devfile *f, struct trap *t)
+static void disk_exit(struct device *dev, struct trap *t)
 {
-	struct disk *d = f->dev->priv;
+	struct disk *d = dev->priv;
 	struct request *r = inflight_of(d, t->task);
 
 	if (!r) {

@@ -60,8 +60,9 @@ struct dev_fops {
 	enum trap_action (*lseek)(struct devfile *f, struct trap *t, int64_t off, int whence);
 	enum trap_action (*ioctl)(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg);
 	enum trap_action (*fsync)(struct devfile *f, struct trap *t);
-	/* The exit stop of an operation that slept: set t->ret. */
-	void (*exit)(struct devfile *f, struct trap *t);
+	/* The exit stop of an operation that slept: set t->ret.  It gets the
+	 * device: the file may be gone by then (closed by a sibling). */
+	void (*exit)(struct device *dev, struct trap *t);
 };
 
 struct driver {
@@ -76,6 +77,9 @@ struct driver {
 	 * is always ready instead, as a disk is: one byte waits in the
 	 * guest's end, which the emulated reads never take. */
 	bool always_ready;
+	/* Its hardware side reads what guests send on their end (a nic's
+	 * frames).  Any other driver's end is shut for reading. */
+	bool reads_end;
 	/* Before any guest: read the options, take what the device needs (a
 	 * socket, a file).  0, or -1 with a one-line reason in err. */
 	int (*probe)(struct device *dev, char *err, size_t errlen);

@@ -355,6 +355,7 @@ const struct driver nic_driver = {
 	.help = "a network card: UDP datagrams to ADDR:PORT are its frames in, its frames out go to the peer",
 	.options = nic_options,
 	.socktype = SOCK_SEQPACKET,
+	.reads_end = true,
 	.probe = nic_probe,
 	.start = nic_start,
 	.open = nic_open,

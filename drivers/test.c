@@ -63,7 +63,8 @@ static pthread_mutex_t hw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hw_work = PTHREAD_COND_INITIALIZER;
 static struct ktimer unquiet;
 
-static struct testline *line_of(int which)
+/* A line by its number, all of the argument's bits (2^32 is no line). */
+static struct testline *line_of(unsigned long which)
 {
 	return which == HK_TEST_LO || which == HK_TEST_HI ? &lines[which] : NULL;
 }
@@ -231,8 +232,8 @@ void testdev_counts(int which, struct hk_dev_counts *out)
 /* The hostk call's device requests, for guests. */
 enum trap_action test_hkcall(struct device *dev, struct trap *t)
 {
+	struct testline *l = line_of(t->arg[1]);
 	int which = (int)t->arg[1];
-	struct testline *l = line_of(which);
 	struct hk_dev_counts c = { 0 };
 
 	(void)dev;
@@ -272,7 +273,7 @@ enum trap_action test_hkcall(struct device *dev, struct trap *t)
 
 void test_hkcall_exit(struct device *dev, struct trap *t)
 {
-	struct testline *l = line_of((int)t->arg[1]);
+	struct testline *l = line_of(t->arg[1]);
 
 	(void)dev;
 	if (t->arg[0] != HK_DEV_WAIT || !l)
