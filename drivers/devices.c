@@ -20,11 +20,14 @@
  * (device_stat), not the placeholder or the socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -49,6 +52,15 @@ static bool seekable;
 
 #define FHASH 256
 static struct devfile *by_ino[FHASH];
+
+/* Every open file holds one of hostk's descriptors (the driver's end), so
+ * the guests together may hold at most max_files of them, well inside
+ * hostk's own limit: past it an open is ENFILE, as when a kernel's file
+ * table is full, and hostk keeps descriptors for its own work.  hangups
+ * watches the driver's ends for the guest's last close. */
+#define MAX_FILES 4096
+#define RESERVED_FDS 256	/* hostk's own: /proc files, eventfds, its devices' */
+static int nfiles, max_files, hangups = -1;
 
 const char *dev_opt(const struct device *dev, const char *name)
 {
@@ -102,15 +114,35 @@ uint64_t dev_ack(int line, int efd)
 	return n;
 }
 
-enum trap_action dev_ioctl(struct trap *t, unsigned cmd, unsigned long arg, int line, const struct hk_dev_stats *st)
+/* The open file f takes (mask) or lets go of (!mask) its hold on its
+ * device's lines: the first hold masks them, the last to go unmasks. */
+static void hold_mask(struct devfile *f, bool mask)
 {
+	struct device *dev = f->dev;
+
+	if (f->masked == mask)
+		return;
+	f->masked = mask;
+	if (mask ? dev->masks++ : --dev->masks)
+		return;
+	for (int i = 0; i < dev->nmask_lines; i++)
+		(mask ? irq_mask : irq_unmask)(dev->mask_line[i]);
+}
+
+enum trap_action dev_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg, const int *lines,
+			   int nlines, const struct hk_dev_stats *st)
+{
+	struct device *dev = f->dev;
+
 	switch (cmd) {
 	case HK_IOC_STATS:
 		t->ret = copy_to_guest(t->task->tid, arg, st, sizeof *st) < 0 ? -EFAULT : 0;
 		return TRAP_RETURN;
 	case HK_IOC_MASK:
 	case HK_IOC_UNMASK:
-		(cmd == HK_IOC_MASK ? irq_mask : irq_unmask)(line);
+		dev->nmask_lines = nlines < (int)NELEM(dev->mask_line) ? nlines : (int)NELEM(dev->mask_line);
+		memcpy(dev->mask_line, lines, sizeof dev->mask_line[0] * (size_t)dev->nmask_lines);
+		hold_mask(f, cmd == HK_IOC_MASK);
 		t->ret = 0;
 		return TRAP_RETURN;
 	default:
@@ -295,11 +327,30 @@ int devices_host_cpu(void)
 	return host_cpu;
 }
 
+/* How many files the guests may open: MAX_FILES, less if hostk's own
+ * descriptor limit (raised to its hard limit) leaves less room. */
+static int files_limit(void)
+{
+	struct rlimit rl;
+	long room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	room = (long)(rl.rlim_cur > INT_MAX ? INT_MAX : rl.rlim_cur) - RESERVED_FDS - HW_MAX_FILES * ndevices;
+	return room < 0 ? 0 : room > MAX_FILES ? MAX_FILES : (int)room;
+}
+
 int devices_start(int cpu)
 {
 	int rc;
 
 	host_cpu = cpu;
+	max_files = files_limit();
+	if (ndevices && (hangups = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -errno;
 	for (struct device *d = devices; d; d = d->next)
 		if (d->drv->start && (rc = d->drv->start(d)) < 0)
 			return rc;
@@ -418,6 +469,11 @@ static void file_free(struct devfile *f)
 {
 	struct devfile **pp;
 
+	/* Before the close: a hardware side's duplicate keeps the file, and
+	 * with it the watch, alive. */
+	epoll_ctl(hangups, EPOLL_CTL_DEL, f->fd, NULL);
+	nfiles--;
+
 	for (pp = &by_ino[f->ino % FHASH]; *pp && *pp != f; pp = &(*pp)->hnext)
 		;
 	if (*pp)
@@ -426,6 +482,7 @@ static void file_free(struct devfile *f)
 		;
 	if (*pp)
 		*pp = f->next;
+	hold_mask(f, false);
 	if (f->dev->drv->release)
 		f->dev->drv->release(f);
 	close(f->fd);
@@ -433,17 +490,16 @@ static void file_free(struct devfile *f)
 }
 
 /* Open files whose every guest descriptor is gone: the driver's end hears
- * the hang-up.  Looked for at each open, so the table stays as small as
- * what is open. */
-static void reap_closed(struct device *dev)
+ * the hang-up, and only those are reported, so looking at each open and
+ * each task's end costs what was closed, not what is open. */
+static void reap_closed(void)
 {
-	for (struct devfile *f = dev->files, *next; f; f = next) {
-		struct pollfd p = { .fd = f->fd, .events = 0 };
+	struct epoll_event ev[64];
+	int n;
 
-		next = f->next;
-		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
-			file_free(f);
-	}
+	while ((n = epoll_wait(hangups, ev, (int)NELEM(ev), 0)) > 0)
+		for (int i = 0; i < n; i++)
+			file_free(ev[i].data.ptr);
 }
 
 struct devfile *devices_file(pid_t tid, int fd)
@@ -470,6 +526,25 @@ struct devfile *devices_file_by_ino(ino_t ino)
 	return NULL;
 }
 
+/* The open's flags; openat2's are in the guest's struct open_how (a
+ * sibling changing it meanwhile changes only what its own open gets). */
+static int open_flags(const struct trap *t)
+{
+	uint64_t how_flags;
+
+	switch (t->nr) {
+	case SYS_open:
+		return (int)t->arg[1];
+	case SYS_openat:
+		return (int)t->arg[2];
+	case SYS_creat:
+		return O_CREAT | O_WRONLY;
+	default:
+		return copy_from_guest(t->task->tid, &how_flags, t->arg[2], sizeof how_flags) < 0 ? O_RDWR :
+		       (int)how_flags;
+	}
+}
+
 void devices_opened(struct trap *t)
 {
 	char link[64];
@@ -482,11 +557,13 @@ void devices_opened(struct trap *t)
 	snprintf(link, sizeof link, "/proc/%d/fd/%d", t->task->tid, fd);
 	if (stat(link, &st) < 0)
 		return;
-	if (!(dev = device_of_file(st.st_dev, st.st_ino)))
-		return;
-	reap_closed(dev);
-	flags = t->nr == SYS_open ? (int)t->arg[1] : t->nr == SYS_openat ? (int)t->arg[2] :
-		t->nr == SYS_creat ? O_CREAT | O_WRONLY : O_RDWR;	/* openat2's how: O_RDWR is what matters */
+	if (!(dev = device_of_file(st.st_dev, st.st_ino)) || (flags = open_flags(t)) & O_PATH)
+		return;	/* an O_PATH descriptor names the file and no more: it stays */
+	reap_closed();
+	if (nfiles >= max_files) {
+		t->ret = -ENFILE;
+		goto undo;
+	}
 	if (socketpair(AF_UNIX, dev->drv->socktype | SOCK_CLOEXEC, 0, sv) < 0) {
 		t->ret = -errno;
 		goto undo;
@@ -505,23 +582,37 @@ void devices_opened(struct trap *t)
 		t->ret = -errno;
 		goto fail;
 	}
+	/* What a guest sends on its end (bytes, descriptors) would pile up
+	 * unread in the driver's, and a descriptor sent there would keep its
+	 * own file open for ever: a driver that does not read its end shuts
+	 * it, and the guest's sends fail with EPIPE. */
+	if (!dev->drv->reads_end && shutdown(sv[1], SHUT_RD) < 0) {
+		t->ret = -errno;
+		goto fail;
+	}
 	if (dev->drv->open && (rc = dev->drv->open(f)) < 0) {
 		t->ret = rc;
 		goto fail;
 	}
-	/* The placeholder's descriptor becomes the device's, at its number. */
-	r = inject_fd(t->task, &t->regs, reg_ip(&t->regs) - SYSCALL_INSN_LEN, sv[0], fd, flags & O_CLOEXEC);
+	/* The placeholder's descriptor becomes the device's, at its number.
+	 * A signal may cut the gate's wait short: it is held back, so the
+	 * next try goes through. */
+	r = -EINTR;
+	for (int tries = 0; tries < 3 && r == -EINTR; tries++)
+		r = inject_fd(t->task, &t->regs, reg_ip(&t->regs) - SYSCALL_INSN_LEN, sv[0], fd, flags & O_CLOEXEC);
 	t->task->sys.regs_rewritten = true;	/* the gate's marker used the argument registers */
-	close(sv[0]);
 	if (r != fd) {
 		t->ret = r < 0 ? r : -EIO;
-		close(sv[1]);
-		free(f);
-		return;
+		if (dev->drv->release)
+			dev->drv->release(f);
+		goto fail;
 	}
+	close(sv[0]);
 	f->next = dev->files;
 	dev->files = f;
 	file_hash(f);
+	nfiles++;
+	epoll_ctl(hangups, EPOLL_CTL_ADD, f->fd, &(struct epoll_event){ .events = 0, .data.ptr = f });
 	trace_event(t->task, "%s: opened, descriptor %d", dev->name, fd);
 	return;
 fail:
@@ -537,20 +628,21 @@ undo:
 
 void devices_exit(struct trap *t)
 {
-	struct devfile *f = t->task->sys.dev;
+	struct device *dev = t->task->sys.dev;
 
 	t->task->sys.dev = NULL;
-	if (!f)
+	if (!dev)
 		return;
-	if (f->dev->drv->fops.exit)
-		f->dev->drv->fops.exit(f, t);
+	if (dev->drv->fops.exit)
+		dev->drv->fops.exit(dev, t);
 	else if (t->nr == SYS_read || t->nr == SYS_readv)	/* the host's, on the socket */
-		trace_event(t->task, "%s: reader %s, read returns %ld", f->dev->name,
+		trace_event(t->task, "%s: reader %s, read returns %ld", dev->name,
 			    t->ret == -EAGAIN ? "not put to sleep" : "woken", t->ret);
 }
 
 void devices_forget(struct task *tk)
 {
+	reap_closed();	/* its descriptors may have been the last */
 	for (struct device *d = devices; d; d = d->next)
 		if (d->drv->forget)
 			d->drv->forget(d, tk);

@@ -338,9 +338,9 @@ static enum trap_action disk_fsync(struct devfile *f, struct trap *t)
  * the handler runs, and the call starts again (ERESTARTNOINTR, whatever
  * SA_RESTART says), to find its request in flight and wait on.  A task that
  * waited for room in the queue starts its call again too. */
-static void disk_exit(struct devfile *f, struct trap *t)
+static void disk_exit(struct device *dev, struct trap *t)
 {
-	struct disk *d = f->dev->priv;
+	struct disk *d = dev->priv;
 	struct request *r = inflight_of(d, t->task);
 
 	if (!r) {
@@ -388,7 +388,7 @@ static enum trap_action disk_ioctl(struct devfile *f, struct trap *t, unsigned c
 		t->ret = copy_to_guest(t->task->tid, arg, &d->size, sizeof d->size) < 0 ? -EFAULT : 0;
 		return TRAP_RETURN;
 	default:
-		return dev_ioctl(t, cmd, arg, d->line, &d->st);
+		return dev_ioctl(f, t, cmd, arg, &d->line, 1, &d->st);
 	}
 }
 

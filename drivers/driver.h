@@ -39,6 +39,7 @@ struct devfile {
 	ino_t ino;		/* of the guest's end: how hostk knows the descriptor */
 	int fd;			/* the driver's end */
 	int flags;		/* the open's flags (O_NONBLOCK, O_ACCMODE...) */
+	bool masked;		/* it holds the device's lines masked (HK_IOC_MASK) */
 	uint64_t pos;		/* the file position, for drivers that seek */
 	void *priv;
 	struct hw_file *hw;	/* its hardware side's view (hw_files), if any */
@@ -60,8 +61,9 @@ struct dev_fops {
 	enum trap_action (*lseek)(struct devfile *f, struct trap *t, int64_t off, int whence);
 	enum trap_action (*ioctl)(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg);
 	enum trap_action (*fsync)(struct devfile *f, struct trap *t);
-	/* The exit stop of an operation that slept: set t->ret. */
-	void (*exit)(struct devfile *f, struct trap *t);
+	/* The exit stop of an operation that slept: set t->ret.  It gets the
+	 * device: the file may be gone by then (closed by a sibling). */
+	void (*exit)(struct device *dev, struct trap *t);
 };
 
 struct driver {
@@ -76,6 +78,9 @@ struct driver {
 	 * is always ready instead, as a disk is: one byte waits in the
 	 * guest's end, which the emulated reads never take. */
 	bool always_ready;
+	/* Its hardware side reads what guests send on their end (a nic's
+	 * frames).  Any other driver's end is shut for reading. */
+	bool reads_end;
 	/* Before any guest: read the options, take what the device needs (a
 	 * socket, a file).  0, or -1 with a one-line reason in err. */
 	int (*probe)(struct device *dev, char *err, size_t errlen);
@@ -102,6 +107,8 @@ struct device {
 	int index;			/* its place on the command line: the minor number */
 	struct stat st;			/* its /dev/hostk file, as the guests see it */
 	struct devfile *files;
+	int masks;			/* open files that hold its lines masked */
+	int mask_line[2], nmask_lines;	/* the lines they hold (dev_ioctl) */
 	void *priv;
 	struct device *next;
 };
@@ -119,9 +126,11 @@ int dev_line_eventfd(int line);
  * or 0 for a spurious interrupt (counted, the line re-armed). */
 uint64_t dev_ack(int line, int efd);
 /* The ioctls every device answers (HK_IOC_STATS, HK_IOC_MASK,
- * HK_IOC_UNMASK: devices.h), for its line and counters; ENOTTY otherwise. */
-enum trap_action dev_ioctl(struct trap *t, unsigned cmd, unsigned long arg, int line,
-			   const struct hk_dev_stats *st);
+ * HK_IOC_UNMASK: devices.h), for its lines (nlines of them) and counters;
+ * ENOTTY otherwise.  A mask is the open file's: the lines stay masked while
+ * any file holds them so, and a file's release lets go of its hold. */
+enum trap_action dev_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg, const int *lines,
+			   int nlines, const struct hk_dev_stats *st);
 /* The CPU hostk is pinned to, or -1: hardware threads start off it
  * (start_thread_off). */
 int devices_host_cpu(void);

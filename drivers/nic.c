@@ -346,7 +346,7 @@ static enum trap_action nic_ioctl(struct devfile *f, struct trap *t, unsigned cm
 	struct hk_dev_stats st;
 
 	nic_stats(f->dev, &st);
-	return dev_ioctl(t, cmd, arg, ((struct nic *)f->dev->priv)->line, &st);
+	return dev_ioctl(f, t, cmd, arg, &((struct nic *)f->dev->priv)->line, 1, &st);
 }
 
 const struct driver nic_driver = {
@@ -355,6 +355,7 @@ const struct driver nic_driver = {
 	.help = "a network card: UDP datagrams to ADDR:PORT are its frames in, its frames out go to the peer",
 	.options = nic_options,
 	.socktype = SOCK_SEQPACKET,
+	.reads_end = true,
 	.probe = nic_probe,
 	.start = nic_start,
 	.open = nic_open,

@@ -190,7 +190,7 @@ static enum trap_action rng_ioctl(struct devfile *f, struct trap *t, unsigned cm
 {
 	struct rng *r = f->dev->priv;
 
-	return dev_ioctl(t, cmd, arg, r->line, &r->st);
+	return dev_ioctl(f, t, cmd, arg, &r->line, 1, &r->st);
 }
 
 const struct driver rng_driver = {

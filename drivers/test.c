@@ -65,7 +65,8 @@ static struct ktimer unquiet;
 static pthread_t hw_thread;
 static bool hw_running, hw_stop;	/* hw_stop under hw_lock: the thread returns */
 
-static struct testline *line_of(int which)
+/* A line by its number, all of the argument's bits (2^32 is no line). */
+static struct testline *line_of(unsigned long which)
 {
 	return which == HK_TEST_LO || which == HK_TEST_HI ? &lines[which] : NULL;
 }
@@ -257,8 +258,8 @@ void testdev_counts(int which, struct hk_dev_counts *out)
 /* The hostk call's device requests, for guests. */
 enum trap_action test_hkcall(struct device *dev, struct trap *t)
 {
+	struct testline *l = line_of(t->arg[1]);
 	int which = (int)t->arg[1];
-	struct testline *l = line_of(which);
 	struct hk_dev_counts c = { 0 };
 
 	(void)dev;
@@ -298,7 +299,7 @@ enum trap_action test_hkcall(struct device *dev, struct trap *t)
 
 void test_hkcall_exit(struct device *dev, struct trap *t)
 {
-	struct testline *l = line_of((int)t->arg[1]);
+	struct testline *l = line_of(t->arg[1]);
 
 	(void)dev;
 	if (t->arg[0] != HK_DEV_WAIT || !l)
@@ -364,22 +365,10 @@ static void test_stats(struct device *dev, struct hk_dev_stats *out)
 static enum trap_action test_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
 {
 	struct hk_dev_stats st;
+	int both[2] = { lines[0].line, lines[1].line };
 
-	switch (cmd) {
-	case HK_IOC_STATS:
-		test_stats(f->dev, &st);
-		t->ret = copy_to_guest(t->task->tid, arg, &st, sizeof st) < 0 ? -EFAULT : 0;
-		return TRAP_RETURN;
-	case HK_IOC_MASK:
-	case HK_IOC_UNMASK:
-		for (int i = 0; i < 2; i++)
-			(cmd == HK_IOC_MASK ? irq_mask : irq_unmask)(lines[i].line);
-		t->ret = 0;
-		return TRAP_RETURN;
-	default:
-		t->ret = -ENOTTY;
-		return TRAP_RETURN;
-	}
+	test_stats(f->dev, &st);
+	return dev_ioctl(f, t, cmd, arg, both, 2, &st);
 }
 
 const struct driver test_driver = {

@@ -42,7 +42,10 @@ struct insys {
 	long nr;
 	unsigned long arg[6];	/* as the guest passed them */
 	uint64_t t0;		/* when it trapped */
-	void *dev;		/* a driver's operation that finishes at the exit stop */
+	/* The device of a driver's operation that finishes at the exit stop:
+	 * the device, not the open file, which a sibling may close and
+	 * another open reap meanwhile. */
+	void *dev;
 	bool regs_rewritten;
 	bool entry_traced;	/* the trace printed its arguments at entry */
 	bool active;

@@ -4,6 +4,9 @@
  * regular file they keep their CPU.  The descriptor of a hostk device goes
  * to its driver (drivers/devices.c). */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <sys/uio.h>
 #include <string.h>
@@ -37,30 +40,54 @@ static bool may_block(const char *name, ssize_t n)
 }
 
 /* readv and writev reach a driver with their first buffer that has room
- * (a short transfer, as devices may make). */
-static bool first_iov(struct trap *t, unsigned long *buf, size_t *len)
+ * (a short transfer, as devices may make), or, for a driver of frames,
+ * the length of the whole vector: a frame is all of it.  The vector is
+ * checked as the host checks it: 0, or -EINVAL, -EFAULT. */
+static int iov_span(struct trap *t, const struct devfile *f, unsigned long *buf, size_t *len)
 {
-	struct iovec iov;
+	static struct iovec iov[IOV_MAX];
+	unsigned long n = t->arg[2];
+	size_t total = 0;
 
-	for (unsigned long i = 0; i < t->arg[2] && i < 1024; i++) {
-		if (copy_from_guest(t->task->tid, &iov, t->arg[1] + i * sizeof iov, sizeof iov) < 0)
-			return false;
-		if (iov.iov_len) {
-			*buf = (unsigned long)iov.iov_base;
-			*len = iov.iov_len;
-			return true;
-		}
-	}
 	*buf = 0;
 	*len = 0;
-	return true;
+	if (n > IOV_MAX)
+		return -EINVAL;
+	if (n && copy_from_guest(t->task->tid, iov, t->arg[1], n * sizeof *iov) < 0)
+		return -EFAULT;
+	for (unsigned long i = 0; i < n; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - total)
+			return -EINVAL;
+		total += iov[i].iov_len;
+		if (iov[i].iov_len && !*len) {
+			*buf = (unsigned long)iov[i].iov_base;
+			*len = iov[i].iov_len;
+		}
+	}
+	if (f->dev->drv->socktype == SOCK_SEQPACKET)
+		*len = total;
+	return 0;
+}
+
+/* An offset where a call says it: -EINVAL if negative, but -1 (the
+ * file's position) for preadv2 and pwritev2; their flags are the host's
+ * to know, and a device takes none. */
+static int check_off(struct trap *t, int64_t off)
+{
+	bool v2 = t->nr == SYS_preadv2 || t->nr == SYS_pwritev2;
+
+	if (off < (v2 ? -1 : 0))
+		return -EINVAL;
+	if (v2 && (int)t->arg[5] & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND))
+		return -EOPNOTSUPP;
+	return 0;
 }
 
 /* A driver's operation's next step; one that does not return at once
  * finishes at the exit stop (devices_exit). */
 enum trap_action dev_next(struct trap *t, struct devfile *f, enum trap_action a)
 {
-	t->task->sys.dev = a == TRAP_RETURN ? NULL : f;
+	t->task->sys.dev = a == TRAP_RETURN ? NULL : f->dev;
 	return a;
 }
 
@@ -71,10 +98,18 @@ enum trap_action dev_io(struct trap *t, struct devfile *f, bool write, unsigned 
 {
 	const struct dev_fops *ops = &f->dev->drv->fops;
 	typeof(ops->read) op = write ? ops->write : ops->read;
+	int mode = f->flags & O_ACCMODE;
 
+	/* The open's access mode, as the host checks it for any file. */
+	if (mode == (write ? O_RDONLY : O_WRONLY)) {
+		t->ret = -EBADF;
+		return TRAP_RETURN;
+	}
 	if (!op) {
-		if (off >= 0) {
-			t->ret = -ESPIPE;
+		if (off >= 0 || f->dev->drv->always_ready) {
+			/* Nothing on the socket for a driver that emulates
+			 * its reads: as a device without the operation. */
+			t->ret = off >= 0 ? -ESPIPE : -EINVAL;
 			return TRAP_RETURN;
 		}
 		t->wait = WAIT_BLOCK;
@@ -108,13 +143,13 @@ enum trap_action sys_rw(struct trap *t)
 
 	n = fd_name(t->task->tid, (int)t->arg[0], name, sizeof name);
 	if (n > 0 && sscanf(name, "socket:[%lu]", &ino) == 1 && (f = devices_file_by_ino((ino_t)ino))) {
-		if (vec && !first_iov(t, &buf, &len)) {
-			t->ret = -EFAULT;
-			return TRAP_RETURN;
-		}
 		/* preadv2 and pwritev2 at an offset, or (-1) at the position. */
-		return dev_io(t, f, write, buf, len, t->nr == SYS_preadv2 || t->nr == SYS_pwritev2 ?
-			      (int64_t)t->arg[3] : -1);
+		bool at = t->nr == SYS_preadv2 || t->nr == SYS_pwritev2;
+		int64_t off = at ? (int64_t)t->arg[3] : -1;
+
+		if ((vec && (t->ret = iov_span(t, f, &buf, &len)) < 0) || (at && (t->ret = check_off(t, off)) < 0))
+			return TRAP_RETURN;
+		return dev_io(t, f, write, buf, len, off);
 	}
 	t->wait = may_block(name, n) ? WAIT_BLOCK : WAIT_NONE;
 	return TRAP_RUN;
@@ -161,13 +196,13 @@ enum trap_action sys_fdio(struct trap *t)
 	switch (t->nr) {
 	case SYS_pread64:
 	case SYS_pwrite64:
+		if ((t->ret = check_off(t, (int64_t)t->arg[3])) < 0)
+			return TRAP_RETURN;
 		return dev_io(t, f, t->nr == SYS_pwrite64, buf, len, (int64_t)t->arg[3]);
 	case SYS_preadv:
 	case SYS_pwritev:
-		if (!first_iov(t, &buf, &len)) {
-			t->ret = -EFAULT;
+		if ((t->ret = iov_span(t, f, &buf, &len)) < 0 || (t->ret = check_off(t, (int64_t)t->arg[3])) < 0)
 			return TRAP_RETURN;
-		}
 		return dev_io(t, f, t->nr == SYS_pwritev, buf, len, (int64_t)t->arg[3]);
 	case SYS_lseek:
 		if (ops->lseek)

@@ -372,7 +372,9 @@ static void check_nic_mtu_m(long mtu)
 
 static void check_disk_ro(void)
 {
-	int fd = open_dev("disk0", O_RDONLY);
+	/* Opened for writing: the disk, not the descriptor, refuses them
+	 * (a descriptor opened read-only refuses them first, with EBADF). */
+	int fd = open_dev("disk0", O_RDWR);
 	uint64_t size = 0, size2 = 0;
 	char buf[4096];
 
