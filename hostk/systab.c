@@ -45,7 +45,7 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 #define ESCAPE		"escapes the guest's view"
 #define PIDARG		"guest pid in arg 0"
 #define MAYBLOCK	"may block: gives up its CPU"
-#define MAYBLOCK_RW	"blocks on pipes, sockets, ttys: CPU given up"
+#define MAYBLOCK_RW	"blocks on pipes, FIFOs, sockets, ttys: CPU given up"
 #define MAYBLOCK_PIPE	"blocks when one end is a pipe, socket or tty: CPU given up"
 #define SLEEP_SIG	"sleeps until a signal, off CPU"
 #define SLEEP_TQ	"sleeps in hostk's timer queue"
