@@ -43,6 +43,7 @@ struct insys {
 	unsigned long arg[6];	/* as the guest passed them */
 	uint64_t t0;		/* when it trapped */
 	void *dev;		/* a driver's operation that finishes at the exit stop */
+	bool signalfd;		/* a read of a signalfd (its SIGALRMs may be hostk's) */
 	bool regs_rewritten;
 	bool entry_traced;	/* the trace printed its arguments at entry */
 	bool active;

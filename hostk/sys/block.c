@@ -118,6 +118,7 @@ enum trap_action sys_rw(struct trap *t)
 	ssize_t n;
 
 	n = fd_name(t->task->tid, (int)t->arg[0], name, sizeof name);
+	t->task->sys.signalfd = t->nr == SYS_read && !strcmp(name, "anon_inode:[signalfd]");
 	if (n > 0 && sscanf(name, "socket:[%lu]", &ino) == 1 && (f = devices_file_by_ino((ino_t)ino))) {
 		if (vec && !first_iov(t, &buf, &len)) {
 			t->ret = -EFAULT;
@@ -129,6 +130,12 @@ enum trap_action sys_rw(struct trap *t)
 	}
 	t->wait = may_block(t->task->tid, (int)t->arg[0], name, n) ? WAIT_BLOCK : WAIT_NONE;
 	return TRAP_RUN;
+}
+
+void sys_rw_exit(struct trap *t)
+{
+	if (t->task->sys.signalfd && t->ret > 0)
+		itimer_signalfd_read(t, t->arg[1], t->ret);
 }
 
 /* sendfile, splice, tee and vmsplice wait when one of their descriptors
