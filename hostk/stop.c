@@ -245,7 +245,10 @@ static void on_stop(pid_t tid, int status)
 /* wait4(-1, status, __WALL) unless a bottom half is pending.  The check and
  * the syscall instruction form a window that a top half rewinds to its start
  * (irq.c), so an interrupt that lands after the check still wakes the loop:
- * the idle loop's classic race, closed without a syscall on the trap path. */
+ * the idle loop's classic race, closed without a syscall on the trap path.
+ * The window writes rax (the syscall number), so no input may live there
+ * (the early clobber): a rewind would find the address of softirq_pending
+ * replaced by SYS_wait4, and the loop would fault on its own check. */
 extern const char hk_wait_begin[], hk_wait_end[];
 
 static __attribute__((noinline)) long wait_report(int *status)
@@ -265,7 +268,7 @@ static __attribute__((noinline)) long wait_report(int *status)
 		"jmp 2f\n"
 		"1:\tmovq %[eintr], %%rax\n"
 		"2:"
-		: "=a"(ret)
+		: "=&a"(ret)
 		: [pending] "m"(softirq_pending), [nr] "i"(SYS_wait4), [eintr] "i"(-EINTR),
 		  "D"(-1L), "S"(status), "d"((long)__WALL), "r"(r10)
 		: "rcx", "r11", "memory", "cc");

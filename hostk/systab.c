@@ -45,7 +45,7 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 #define ESCAPE		"escapes the guest's view"
 #define PIDARG		"guest pid in arg 0"
 #define MAYBLOCK	"may block: gives up its CPU"
-#define MAYBLOCK_RW	"blocks on pipes, sockets, ttys: CPU given up"
+#define MAYBLOCK_RW	"blocks on pipes, FIFOs, sockets, ttys: CPU given up"
 #define MAYBLOCK_PIPE	"blocks when one end is a pipe, socket or tty: CPU given up"
 #define SLEEP_SIG	"sleeps until a signal, off CPU"
 #define SLEEP_TQ	"sleeps in hostk's timer queue"
@@ -54,7 +54,7 @@ _Static_assert(sizeof disp_names / sizeof disp_names[0] == NR_DISP,
 #define FENCE		"fence: no /proc/PID of a non-guest"
 
 const struct sysent systab[NR_SYSCALLS] = {
-	BLOCK(read, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
+	BLOCK(read, 3, sys_rw, sys_rw_exit, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
 	BLOCK(write, 3, sys_rw, NULL, MAYBLOCK_RW, A_FD, A_PTR, A_UINT),
 	CHECK(open, 3, sys_open, sys_open_exit, "opens of FIFOs and devices may block; /dev/hostk/NAME is a device", A_STR, A_OFLAGS, A_OCT),
 	FAST(close, 1, A_FD),
@@ -182,7 +182,7 @@ const struct sysent systab[NR_SYSCALLS] = {
 	FAST(capget, 2, A_PTR, A_PTR),
 	FAST(capset, 2, A_PTR, A_PTR),
 	FAST(rt_sigpending, 2, A_PTR, A_UINT),
-	BLOCK(rt_sigtimedwait, 4, sys_block, NULL, MAYBLOCK, A_PTR, A_PTR, A_PTR, A_UINT),
+	BLOCK(rt_sigtimedwait, 4, sys_block, sys_sigtimedwait_exit, MAYBLOCK, A_PTR, A_PTR, A_PTR, A_UINT),
 	FAST(rt_sigqueueinfo, 3, A_PID, A_SIG, A_PTR),
 	CHECK(rt_sigsuspend, 2, sys_pause, NULL, SLEEP_SIG, A_PTR, A_UINT),
 	FAST(sigaltstack, 2, A_PTR, A_PTR),

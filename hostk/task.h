@@ -46,6 +46,7 @@ struct insys {
 	 * the device, not the open file, which a sibling may close and
 	 * another open reap meanwhile. */
 	void *dev;
+	bool signalfd;		/* a read of a signalfd (its SIGALRMs may be hostk's) */
 	bool regs_rewritten;
 	bool entry_traced;	/* the trace printed its arguments at entry */
 	bool active;

@@ -1,13 +1,15 @@
 /* Syscalls that may block in the host.  The task gives up its CPU while the
  * host runs them (the row's SY_BLOCK), and gets one back at the exit stop.
- * read and write block only on pipes, sockets, terminals and the like: on a
- * regular file they keep their CPU.  The descriptor of a hostk device goes
+ * read and write block only on pipes, FIFOs, sockets, terminals and the
+ * like: on a regular file they keep their CPU.  The descriptor of a hostk device goes
  * to its driver (drivers/devices.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/socket.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,19 +26,28 @@ enum trap_action sys_block(struct trap *t)
 	return TRAP_RUN;
 }
 
-/* What the descriptor is, from the name the host gives it (name, n bytes):
- * a path for files and devices, "pipe:[...]", "socket:[...]",
- * "anon_inode:[...]" otherwise. */
-static bool may_block(const char *name, ssize_t n)
+/* What descriptor fd of tid is, from the name the host gives it (name, n
+ * bytes): "pipe:[...]", "socket:[...]", "anon_inode:[...]", which may wait,
+ * or a path.  A path's name cannot tell a named FIFO, which waits like a
+ * pipe, from a file, so its type decides: FIFOs and character devices
+ * other than the memory ones (null, zero, full, random, urandom) may
+ * wait; files, directories and block devices answer at once. */
+static bool may_block(pid_t tid, int fd, const char *name, ssize_t n)
 {
+	char link[64];
+	struct stat st;
+
 	if (n <= 0)
 		return false;	/* a bad descriptor: the host answers at once */
 	if (name[0] != '/')
 		return true;
-	if (strncmp(name, "/dev/", 5) != 0)
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
+	if (stat(link, &st) < 0)
 		return false;
-	return strcmp(name, "/dev/null") && strcmp(name, "/dev/zero") && strcmp(name, "/dev/full") &&
-	       strcmp(name, "/dev/urandom") && strcmp(name, "/dev/random");
+	if (S_ISFIFO(st.st_mode))
+		return true;
+	/* /dev/kmsg (1:11) waits for the next message. */
+	return S_ISCHR(st.st_mode) && (major(st.st_rdev) != 1 || minor(st.st_rdev) == 11);
 }
 
 /* readv and writev reach a driver with their first buffer that has room
@@ -142,6 +153,7 @@ enum trap_action sys_rw(struct trap *t)
 	ssize_t n;
 
 	n = fd_name(t->task->tid, (int)t->arg[0], name, sizeof name);
+	t->task->sys.signalfd = t->nr == SYS_read && !strcmp(name, "anon_inode:[signalfd]");
 	if (n > 0 && sscanf(name, "socket:[%lu]", &ino) == 1 && (f = devices_file_by_ino((ino_t)ino))) {
 		/* preadv2 and pwritev2 at an offset, or (-1) at the position. */
 		bool at = t->nr == SYS_preadv2 || t->nr == SYS_pwritev2;
@@ -151,8 +163,14 @@ enum trap_action sys_rw(struct trap *t)
 			return TRAP_RETURN;
 		return dev_io(t, f, write, buf, len, off);
 	}
-	t->wait = may_block(name, n) ? WAIT_BLOCK : WAIT_NONE;
+	t->wait = may_block(t->task->tid, (int)t->arg[0], name, n) ? WAIT_BLOCK : WAIT_NONE;
 	return TRAP_RUN;
+}
+
+void sys_rw_exit(struct trap *t)
+{
+	if (t->task->sys.signalfd && t->ret > 0)
+		itimer_signalfd_read(t, t->arg[1], t->ret);
 }
 
 /* sendfile, splice, tee and vmsplice wait when one of their descriptors
@@ -166,7 +184,7 @@ enum trap_action sys_pipeio(struct trap *t)
 	for (int i = 0; i < (t->nr == SYS_vmsplice ? 1 : 2); i++) {
 		ssize_t n = fd_name(t->task->tid, fds[i], name, sizeof name);
 
-		if (may_block(name, n))
+		if (may_block(t->task->tid, fds[i], name, n))
 			t->wait = WAIT_BLOCK;
 	}
 	return TRAP_RUN;

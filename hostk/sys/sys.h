@@ -42,9 +42,13 @@ sys_exit_fn sys_getrusage_exit, sys_times_exit;
 /* A SIGALRM is being delivered to p: re-arm its interval timer, and give
  * hostk's own alarm the host timer's siginfo.  True if si changed. */
 bool itimer_signal(struct proc *p, siginfo_t *si);
+/* The same for SIGALRMs that sigtimedwait or a signalfd's read dequeued. */
+sys_exit_fn sys_sigtimedwait_exit;
+void itimer_signalfd_read(struct trap *t, unsigned long buf, long n);
 
 /* block.c: syscalls that may block in the host, and devices' descriptors */
 sys_enter_fn sys_block, sys_rw, sys_fdio, sys_pipeio, sys_sched_yield;
+sys_exit_fn sys_rw_exit;
 struct devfile;
 enum trap_action dev_io(struct trap *t, struct devfile *f, bool write, unsigned long buf, size_t len, int64_t off);
 /* Where a driver operation goes next; one that sleeps finishes at the exit stop. */

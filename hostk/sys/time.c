@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/time.h>
 #include <sys/times.h>
 #include <time.h>
@@ -142,10 +143,11 @@ static void alarm_fire(struct ktimer *kt)
 	syscall(SYS_rt_sigqueueinfo, p->pid, SIGALRM, &si);
 }
 
-bool itimer_signal(struct proc *p, siginfo_t *si)
+/* A SIGALRM was taken (delivered, or dequeued by sigtimedwait or a
+ * signalfd): as the host does at that moment, an interval timer that is
+ * not armed is re-armed. */
+static void itimer_taken(struct proc *p)
 {
-	/* From hostk, outside the guests' pid namespace: the host zeroes si_pid. */
-	bool ours = si->si_code == SI_QUEUE && si->si_pid == 0 && si->si_value.sival_int == ALARM_MARK;
 	uint64_t now = now_ns(), iv = p->it_interval, when = p->itimer.when;
 
 	if (iv && !p->itimer.armed && when) {
@@ -154,12 +156,62 @@ bool itimer_signal(struct proc *p, siginfo_t *si)
 		ktimer_add(&p->itimer, k > (KTIME_MAX - when) / iv ? KTIME_MAX : when + k * iv);
 		timer_reprogram();
 	}
+}
+
+/* From hostk, outside the guests' pid namespace: the host zeroes si_pid. */
+static bool alarm_ours(int code, pid_t pid, int value)
+{
+	return code == SI_QUEUE && pid == 0 && value == ALARM_MARK;
+}
+
+bool itimer_signal(struct proc *p, siginfo_t *si)
+{
+	bool ours = alarm_ours(si->si_code, si->si_pid, si->si_value.sival_int);
+
+	itimer_taken(p);
 	if (ours) {
 		memset(si, 0, sizeof *si);
 		si->si_signo = SIGALRM;
 		si->si_code = SI_KERNEL;
 	}
 	return ours;
+}
+
+/* sigwaitinfo and sigtimedwait that took a SIGALRM: the timer goes on, and
+ * the siginfo the guest gets is the host timer's. */
+void sys_sigtimedwait_exit(struct trap *t)
+{
+	siginfo_t si;
+
+	if (t->ret != SIGALRM)
+		return;
+	if (!t->arg[1] || copy_from_guest(t->task->tid, &si, t->arg[1], sizeof si) < 0) {
+		itimer_taken(t->task->proc);
+		return;
+	}
+	if (itimer_signal(t->task->proc, &si))
+		copy_to_guest(t->task->tid, t->arg[1], &si, sizeof si);
+}
+
+/* A read of a signalfd that returned n bytes at buf: the same for each
+ * SIGALRM among its records. */
+void itimer_signalfd_read(struct trap *t, unsigned long buf, long n)
+{
+	struct signalfd_siginfo ss;
+
+	for (long off = 0; off + (long)sizeof ss <= n; off += (long)sizeof ss) {
+		if (copy_from_guest(t->task->tid, &ss, buf + (unsigned long)off, sizeof ss) < 0)
+			return;
+		if (ss.ssi_signo != SIGALRM)
+			continue;
+		itimer_taken(t->task->proc);
+		if (!alarm_ours(ss.ssi_code, (pid_t)ss.ssi_pid, ss.ssi_int))
+			continue;
+		memset(&ss, 0, sizeof ss);
+		ss.ssi_signo = SIGALRM;
+		ss.ssi_code = SI_KERNEL;
+		copy_to_guest(t->task->tid, buf + (unsigned long)off, &ss, sizeof ss);
+	}
 }
 
 static void itimer_get(struct proc *p, struct itimerval *out)

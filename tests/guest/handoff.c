@@ -4,6 +4,7 @@
  *   handoff sendfile MB   sendfile from a file into a socket another process drains
  *   handoff splice MB     splice from a file into a pipe another process drains
  *   handoff yield N       two processes take turns N times, each sched_yield()ing until its turn
+ *   handoff fifo N        two processes bounce a byte N times through two named FIFOs
  * Prints the rounds and the preemptions the kernel region counted meanwhile (a yield that hands
  * the CPU over is a yield, not a preemption). */
 #include "guest.h"
@@ -12,6 +13,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -117,6 +119,43 @@ static int take_turns(long n)
 	return finish();
 }
 
+/* A FIFO's descriptor is named by its path, like a file's, yet its reads
+ * wait like a pipe's. */
+static int ping_pong(long n)
+{
+	char dir[] = "/tmp/handoff.XXXXXX", ping[64], pong[64], c = 'x';
+	long p0 = preemptions();
+	int to, from, ok = 1;
+	pid_t pid;
+
+	if (!mkdtemp(dir))
+		return CHECK(0, "mkdtemp: %s", ename(errno)), finish();
+	snprintf(ping, sizeof ping, "%s/ping", dir);
+	snprintf(pong, sizeof pong, "%s/pong", dir);
+	if (mkfifo(ping, 0600) < 0 || mkfifo(pong, 0600) < 0)
+		return CHECK(0, "mkfifo: %s", ename(errno)), finish();
+	if ((pid = child()) == 0) {
+		int in = open(ping, O_RDONLY), out = open(pong, O_WRONLY);
+
+		while (in >= 0 && out >= 0 && read(in, &c, 1) == 1)
+			if (write(out, &c, 1) != 1)
+				_exit(1);
+		_exit(in >= 0 && out >= 0 ? 0 : 1);
+	}
+	to = open(ping, O_WRONLY);
+	from = open(pong, O_RDONLY);
+	for (long i = 0; i < n && ok; i++)
+		ok = CHECK(write(to, &c, 1) == 1 && read(from, &c, 1) == 1, "round %ld: %s", i, ename(errno));
+	close(to);
+	close(from);
+	reap(pid, 0, "the other");
+	unlink(ping);
+	unlink(pong);
+	rmdir(dir);
+	say("handoff fifo: %ld rounds, %ld preemptions", n, p0 < 0 ? -1 : preemptions() - p0);
+	return finish();
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
@@ -125,6 +164,8 @@ int main(int argc, char **argv)
 		return transfer(argv[1], n);
 	if (argc == 3 && n > 0 && !strcmp(argv[1], "yield"))
 		return take_turns(n);
-	fprintf(stderr, "usage: handoff sendfile|splice MB | handoff yield N\n");
+	if (argc == 3 && n > 0 && !strcmp(argv[1], "fifo"))
+		return ping_pong(n);
+	fprintf(stderr, "usage: handoff sendfile|splice MB | handoff yield N | handoff fifo N\n");
 	return 2;
 }

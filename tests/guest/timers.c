@@ -1,7 +1,7 @@
 /* timers.c - sleeps, alarms and interval timers at their edges: many threads
  * asleep at once, sleeps of a few microseconds, intervals too small and too
  * large to convert naively, a fork while threads sleep, and the siginfo of a
- * timer's SIGALRM.  Each check prints what a native run prints; a hang is
+ * timer's SIGALRM, delivered or taken by sigwaitinfo or a signalfd.  Each check prints what a native run prints; a hang is
  * the failure the table's time limit catches.  `timers [CHECK...]`. */
 #include "guest.h"
 
@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -132,6 +133,56 @@ static void t_interval(void)
 		say("interval: a 2 ms interval fired 20 times and was stopped");
 }
 
+/* An interval timer whose SIGALRMs are blocked and taken by sigwaitinfo, or
+ * read from a signalfd, never delivered: each one taken re-arms the timer,
+ * and each looks like the host timer's. */
+static void t_sigwait_interval(void)
+{
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } }, off = { { 0, 0 }, { 0, 0 } };
+	sigset_t set, old;
+	siginfo_t si;
+	int n = 0, kernel = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (; n < 20 && sigwaitinfo(&set, &si) == SIGALRM; n++)
+		kernel += si.si_code == SI_KERNEL && si.si_pid == 0;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (CHECK(n == 20 && kernel == 20, "sigwait interval: %d taken, %d from the kernel", n, kernel))
+		say("sigwait interval: 20 SIGALRMs taken by sigwaitinfo, each SI_KERNEL");
+}
+
+static void t_signalfd_interval(void)
+{
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } }, off = { { 0, 0 }, { 0, 0 } };
+	struct signalfd_siginfo ss[4];
+	sigset_t set, old;
+	int fd, n = 0, kernel = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if (!CHECK((fd = signalfd(-1, &set, SFD_CLOEXEC)) >= 0, "signalfd: %s", ename(errno)))
+		return;
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (n < 20) {
+		ssize_t got = read(fd, ss, sizeof ss);
+
+		if (!CHECK(got > 0 && got % (ssize_t)sizeof ss[0] == 0, "signalfd read: %zd (%s)", got, ename(errno)))
+			break;
+		for (ssize_t i = 0; i < got / (ssize_t)sizeof ss[0]; i++, n++)
+			kernel += ss[i].ssi_signo == SIGALRM && ss[i].ssi_code == SI_KERNEL && ss[i].ssi_pid == 0;
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	close(fd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (CHECK(n >= 20 && kernel == n, "signalfd interval: %d read, %d from the kernel", n, kernel))
+		say("signalfd interval: 20 SIGALRMs read from a signalfd, each SI_KERNEL");
+}
+
 /* An interval too big for nanoseconds: one SIGALRM, then it is still armed
  * for a time too far away to come; alarm(0) reports that (truncated to an
  * unsigned int, as alarm's result is) and disarms it. */
@@ -226,6 +277,7 @@ int main(int argc, char **argv)
 		{ "sleepers", t_sleepers }, { "tiny", t_tiny }, { "setitimer_tiny", t_setitimer_tiny },
 		{ "siginfo", t_siginfo }, { "interval", t_interval }, { "wrap", t_wrap },
 		{ "huge_sleep", t_huge_sleep }, { "rem_fault", t_rem_fault }, { "fork_wait", t_fork_wait },
+		{ "sigwait_interval", t_sigwait_interval }, { "signalfd_interval", t_signalfd_interval },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
