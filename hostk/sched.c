@@ -4,15 +4,20 @@
  * syscall that may block (and gets one back at that syscall's exit stop),
  * when it sleeps in one of hostk's own sleeps, when it is group-stopped, and
  * when it has used its time slice while others wait: the timer's bottom half
- * then interrupts it (PTRACE_INTERRUPT) and the next ready task runs.  Time
- * is charged per task: executing on a CPU (user) and hostk serving it
- * (system).  Called only from the kernel loop (stops and bottom halves). */
+ * then interrupts it (PTRACE_INTERRUPT) and the next ready task runs.  The
+ * run queue is ordered by virtual runtime, as Linux's CFS orders it: the
+ * task that has executed least goes first, and one that wakes from a wait
+ * may preempt a task that has run well past it, so that a shell beside a
+ * spinner does not wait a whole slice at each wake-up.  Time is charged per
+ * task: executing on a CPU (user) and hostk serving it (system).  Called
+ * only from the kernel loop (stops and bottom halves). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ptrace.h>
 
 #include "kregion.h"
+#include "ktimer.h"
 #include "sched.h"
 #include "task.h"
 #include "timer.h"
@@ -34,6 +39,7 @@ static struct sched_stats st;
 static uint64_t idle_since;
 static uint64_t last_progress;	/* a task last stopped for hostk or was resumed */
 static uint64_t cpu_ns;		/* charged to all guests, user and system */
+static uint64_t min_vruntime;	/* never goes back: the queue's clock */
 
 void sched_init(int n, int quantum_ms)
 {
@@ -62,6 +68,7 @@ static void publish(void)
  * that a process's times are read in O(1), whatever its threads). */
 static void add_utime(struct task *tk, uint64_t d)
 {
+	tk->vruntime += d;
 	tk->utime_ns += d;
 	tk->proc->utime_ns += d;
 	cpu_ns += d;
@@ -99,16 +106,34 @@ static void go(struct task *tk, int sig, uint64_t now)
 	ptrace(tk->sys.active || tk->map_kregion ? PTRACE_SYSCALL : PTRACE_CONT, tk->tid, 0, (long)sig);
 }
 
+/* The least virtual runtime of the tasks that want a CPU (the queue is in
+ * order), kept from going back: the clock that waking tasks are placed on. */
+static void update_min_vruntime(void)
+{
+	uint64_t m = rq_head ? rq_head->vruntime : UINT64_MAX;
+
+	for (int c = 0; c < ncpus; c++)
+		if (cpus[c] && cpus[c]->vruntime < m)
+			m = cpus[c]->vruntime;
+	if (m != UINT64_MAX && m > min_vruntime)
+		min_vruntime = m;
+}
+
+/* Into the queue after every task with no more virtual runtime (so equals
+ * take turns in order), or, for a task that has never run, before those
+ * with as much. */
 static void enqueue(struct task *tk, int sig)
 {
+	struct task **pp = &rq_head;
+
 	tk->sstate = TS_READY;
 	tk->resume_sig = sig;
-	tk->rq_next = NULL;
-	if (rq_tail)
-		rq_tail->rq_next = tk;
-	else
-		rq_head = tk;
-	rq_tail = tk;
+	while (*pp && ((*pp)->vruntime < tk->vruntime || (tk->ran && (*pp)->vruntime == tk->vruntime)))
+		pp = &(*pp)->rq_next;
+	tk->rq_next = *pp;
+	*pp = tk;
+	if (!tk->rq_next)
+		rq_tail = tk;
 	nready++;
 }
 
@@ -158,6 +183,8 @@ static void run_on(struct task *tk, int c, int sig, const char *why, const struc
 	cpus[c] = tk;
 	tk->cpu = c;
 	tk->sstate = TS_RUNNING;
+	tk->ran = true;
+	tk->woke = false;
 	tk->slice_start = tk->run_since = now;
 	st.switches++;
 	if (trace_fp)
@@ -194,6 +221,62 @@ static int free_cpu(void)
 	return -1;
 }
 
+/* The task that leads the queue takes the CPU of the task that has run
+ * furthest past it, by more than a quarter slice (Linux's wake-up
+ * preemption, and its granularity), and on its CPU for a fortieth of a
+ * slice at least: one that just handed work to the other is about to wait
+ * for the answer, and interrupting it would only cost a stop.  The victim's
+ * next stop hands the CPU over.  Until both hold, preempt_timer waits for
+ * the time they would if it runs on. */
+static struct ktimer preempt_timer;
+
+static void preempt_timer_fn(struct ktimer *kt);
+
+static void wakeup_preempt(uint64_t now)
+{
+	uint64_t gran = quantum_ns / 4, settle = quantum_ns / 40, most = 0, lead, age, wait;
+	struct task *victim = NULL;
+
+	/* Only for a task that woke or is new: the slice decides between
+	 * tasks that ran out of theirs. */
+	if (!rq_head || !rq_head->woke)
+		return;
+	for (int c = 0; c < ncpus; c++) {
+		struct task *cur = cpus[c];
+		uint64_t vr;
+
+		if (!cur || cur->preempt_sent)
+			continue;
+		vr = cur->vruntime + (cur->run_since && now > cur->run_since ? now - cur->run_since : 0);
+		if (!victim || vr > most) {
+			most = vr;
+			victim = cur;
+		}
+	}
+	if (!victim)
+		return;
+	lead = most > rq_head->vruntime ? most - rq_head->vruntime : 0;
+	age = now - victim->slice_start;
+	if (lead <= gran || age < settle) {
+		wait = lead <= gran ? gran - lead + 1 : 0;
+		if (age < settle && settle - age > wait)
+			wait = settle - age;
+		preempt_timer.fn = preempt_timer_fn;
+		ktimer_add(&preempt_timer, now + wait);
+		return;
+	}
+	victim->preempt_sent = true;
+	if (trace_fp)
+		trace_event(victim, "sched preempt %d (%d waits)", victim->vtid, rq_head->vtid);
+	ptrace(PTRACE_INTERRUPT, victim->tid, 0, 0);
+}
+
+static void preempt_timer_fn(struct ktimer *kt)
+{
+	(void)kt;
+	wakeup_preempt(now_ns());
+}
+
 void sched_resume(struct task *tk, int sig)
 {
 	uint64_t now = now_ns();
@@ -217,6 +300,9 @@ void sched_resume(struct task *tk, int sig)
 			tk->yielding = false;
 			/* hands the CPU to the head of the queue */
 			release(tk, TS_READY, yielded ? "yield" : "quantum");
+			/* A yield goes behind every task that waits. */
+			if (yielded && rq_tail && rq_tail->vruntime > tk->vruntime)
+				tk->vruntime = rq_tail->vruntime;
 			enqueue(tk, sig);
 			if (yielded)
 				st.yields++;
@@ -229,6 +315,17 @@ void sched_resume(struct task *tk, int sig)
 		go(tk, sig, now);
 		return;
 	}
+	/* Woken or continued: on the queue's clock, with half a slice of
+	 * credit for having waited.  A task that often waits goes ahead of
+	 * one that spins, but cannot bank the time it spent waiting.  A new
+	 * one starts on the clock, with no credit: it does not preempt the
+	 * parent that forked it, which goes on to wait for it, as natively. */
+	update_min_vruntime();
+	if (!tk->ran && tk->vruntime < min_vruntime)
+		tk->vruntime = min_vruntime;
+	else if (tk->vruntime + quantum_ns / 2 < min_vruntime)
+		tk->vruntime = min_vruntime - quantum_ns / 2;
+	tk->woke = true;
 	c = free_cpu();
 	if (c >= 0 && !rq_head) {
 		run_on(tk, c, sig, "wakeup", NULL);
@@ -238,6 +335,8 @@ void sched_resume(struct task *tk, int sig)
 			struct task *next = dequeue();
 
 			run_on(next, c, next->resume_sig, "wakeup", NULL);
+		} else if (rq_head == tk) {
+			wakeup_preempt(now);
 		}
 	}
 	st.wakeups++;
@@ -250,6 +349,7 @@ void sched_first(struct task *tk)
 	cpus[0] = tk;
 	tk->cpu = 0;
 	tk->sstate = TS_RUNNING;
+	tk->ran = true;
 	tk->slice_start = tk->run_since = now_ns();
 	nrunning = 1;
 	st.idle_ns = 0;
@@ -319,6 +419,8 @@ void sched_takeover(struct task *leader, struct task *execer)
 	/* The old leader died in the exec (its exit stop released it); the
 	 * execer carries on under the leader's tid, with the execer's CPU. */
 	release(leader, TS_DEAD, "exec");
+	leader->vruntime = execer->vruntime;
+	leader->ran = true;
 	if (execer->sstate == TS_RUNNING) {
 		cpus[execer->cpu] = leader;
 		leader->cpu = execer->cpu;

@@ -68,6 +68,9 @@ struct task {
 	bool sleep_expired;	/* its own sleep ended by the timer, not a signal */
 	uint64_t slice_start;	/* when its current time slice began */
 	uint64_t run_since;	/* when it last got a CPU */
+	uint64_t vruntime;	/* its time executing, on the run queue's clock */
+	bool ran;		/* it has had a CPU */
+	bool woke;		/* queued since it woke (or was new) */
 	uint64_t utime_ns;	/* executing on a CPU */
 	uint64_t stime_ns;	/* hostk serving its traps */
 	uint64_t stopped_at;	/* when its current stop began (0: not stopped) */

@@ -5,6 +5,7 @@
  *   handoff splice MB     splice from a file into a pipe another process drains
  *   handoff yield N       two processes take turns N times, each sched_yield()ing until its turn
  *   handoff fifo N        two processes bounce a byte N times through two named FIFOs
+ *   handoff wake N        two processes bounce a byte N times through pipes beside a spinner
  * Prints the rounds and the preemptions the kernel region counted meanwhile (a yield that hands
  * the CPU over is a yield, not a preemption). */
 #include "guest.h"
@@ -156,6 +157,40 @@ static int ping_pong(long n)
 	return finish();
 }
 
+/* Each round wakes a process while a spinner has the CPU: the woken one
+ * should have it at once, not after the spinner's slice (run-sched counts
+ * the slices that ran out in the trace). */
+static int wake_beside_spinner(long n)
+{
+	int ping[2], pong[2], ok = 1;
+	pid_t spinner, echo;
+	char c = 'x';
+
+	if ((spinner = child()) == 0)
+		for (;;)
+			;
+	if (pipe(ping) < 0 || pipe(pong) < 0)
+		return CHECK(0, "pipe: %s", ename(errno)), finish();
+	if ((echo = child()) == 0) {
+		close(ping[1]);
+		close(pong[0]);
+		while (read(ping[0], &c, 1) == 1)
+			if (write(pong[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(ping[0]);
+	close(pong[1]);
+	for (long i = 0; i < n && ok; i++)
+		ok = CHECK(write(ping[1], &c, 1) == 1 && read(pong[0], &c, 1) == 1, "round %ld: %s", i, ename(errno));
+	close(ping[1]);
+	reap(echo, 0, "the other");
+	kill(spinner, SIGKILL);
+	reap(spinner, SIGKILL, "the spinner");
+	say("handoff wake: %ld rounds beside a spinner", n);
+	return finish();
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
@@ -166,6 +201,8 @@ int main(int argc, char **argv)
 		return take_turns(n);
 	if (argc == 3 && n > 0 && !strcmp(argv[1], "fifo"))
 		return ping_pong(n);
-	fprintf(stderr, "usage: handoff sendfile|splice MB | handoff yield N | handoff fifo N\n");
+	if (argc == 3 && n > 0 && !strcmp(argv[1], "wake"))
+		return wake_beside_spinner(n);
+	fprintf(stderr, "usage: handoff sendfile|splice MB | handoff yield N | handoff fifo|wake N\n");
 	return 2;
 }
