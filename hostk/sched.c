@@ -51,7 +51,7 @@ void sched_init(int n, int quantum_ms)
 	rq_head = rq_tail = NULL;
 	st = (struct sched_stats){ 0 };
 	idle_since = now_ns();
-	last_progress = cpu_ns = 0;
+	last_progress = cpu_ns = min_vruntime = 0;
 }
 
 static void publish(void)
