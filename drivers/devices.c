@@ -87,17 +87,20 @@ int dev_opt_num(const struct device *dev, const char *name, long min, long max, 
 	return 0;
 }
 
-int dev_line_eventfd(int line)
+int dev_request_line(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom, void *cookie, int *efd)
 {
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), rc;
+	int line = request_irq(name, ipl, top, bottom, cookie), fd, rc;
 
-	if (fd < 0)
+	if (line < 0)
+		return line;
+	if ((fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return -errno;
 	if ((rc = irq_attach_eventfd(line, fd)) < 0) {
 		close(fd);
 		return rc;
 	}
-	return fd;
+	*efd = fd;
+	return line;
 }
 
 uint64_t dev_ack(int line, int efd)

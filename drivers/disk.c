@@ -445,10 +445,8 @@ static int disk_start(struct device *dev)
 	struct disk *d = dev->priv;
 	int rc;
 
-	if ((d->line = request_irq(dev->name, IPL_BIO, disk_top, disk_bottom, d)) < 0)
+	if ((d->line = dev_request_line(dev->name, IPL_BIO, disk_top, disk_bottom, d, &d->efd)) < 0)
 		return d->line;
-	if ((d->efd = dev_line_eventfd(d->line)) < 0)
-		return d->efd;
 	return (rc = start_thread_off(hardware, d, devices_host_cpu())) ? -rc : 0;
 }
 

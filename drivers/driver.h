@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "../hostk/irq.h"
 #include "../hostk/systab.h"
 
 struct trap;
@@ -118,9 +119,10 @@ const char *dev_opt(const struct device *dev, const char *name);
 /* An option as a number in [min, max]: 0, or -1 with err. */
 int dev_opt_num(const struct device *dev, const char *name, long min, long max, long *out, char *err,
 		size_t errlen);
-/* An eventfd for the device's line, watched by the interrupt controller
- * (the hardware side writes it to raise the line); -errno on failure. */
-int dev_line_eventfd(int line);
+/* A line for a device (request_irq) and the eventfd its hardware side
+ * raises it by, watched by the interrupt controller: the line, with the
+ * eventfd in *efd, or -errno. */
+int dev_request_line(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom, void *cookie, int *efd);
 /* A top half's acknowledgement: the events the line's eventfd counted
  * (more than one were coalesced into this interrupt, and are counted so),
  * or 0 for a spurious interrupt (counted, the line re-armed). */

@@ -277,10 +277,8 @@ static int nic_start(struct device *dev)
 	struct nic *n = dev->priv;
 	int rc;
 
-	if ((n->line = request_irq(dev->name, IPL_NET, nic_top, nic_bottom, n)) < 0)
+	if ((n->line = dev_request_line(dev->name, IPL_NET, nic_top, nic_bottom, n, &n->efd)) < 0)
 		return n->line;
-	if ((n->efd = dev_line_eventfd(n->line)) < 0)
-		return n->efd;
 	return (rc = start_thread_off(hardware, n, devices_host_cpu())) ? -rc : 0;
 }
 

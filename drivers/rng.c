@@ -156,10 +156,8 @@ static int rng_start(struct device *dev)
 	struct rng *r = dev->priv;
 	int rc;
 
-	if ((r->line = request_irq(dev->name, IPL_TTY, rng_top, rng_bottom, r)) < 0)
+	if ((r->line = dev_request_line(dev->name, IPL_TTY, rng_top, rng_bottom, r, &r->efd)) < 0)
 		return r->line;
-	if ((r->efd = dev_line_eventfd(r->line)) < 0)
-		return r->efd;
 	return (rc = start_thread_off(hardware, r, devices_host_cpu())) ? -rc : 0;
 }
 

@@ -204,10 +204,8 @@ int testdev_boot(int avoid_cpu)
 	for (int i = 0; i < 2; i++) {
 		struct testline *l = &lines[i];
 
-		if ((l->line = request_irq(l->name, l->ipl, top_half, bottom_half, l)) < 0)
+		if ((l->line = dev_request_line(l->name, l->ipl, top_half, bottom_half, l, &l->efd)) < 0)
 			return l->line;
-		if ((l->efd = dev_line_eventfd(l->line)) < 0)
-			return l->efd;
 	}
 	unquiet.fn = end_quiet;
 	if ((rc = start_thread_joinable(&hw_thread, hardware, NULL, avoid_cpu)))
