@@ -87,7 +87,8 @@ int dev_opt_num(const struct device *dev, const char *name, long min, long max, 
 	return 0;
 }
 
-int dev_request_line(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom, void *cookie, int *efd)
+int dev_request_line(struct device *dev, const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom,
+		     void *cookie, int *efd)
 {
 	int line = request_irq(name, ipl, top, bottom, cookie), fd, rc;
 
@@ -100,6 +101,8 @@ int dev_request_line(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *
 		return rc;
 	}
 	*efd = fd;
+	if (dev && dev->nlines < (int)NELEM(dev->line))
+		dev->line[dev->nlines++] = line;
 	return line;
 }
 
@@ -128,27 +131,29 @@ static void hold_mask(struct devfile *f, bool mask)
 	f->masked = mask;
 	if (mask ? dev->masks++ : --dev->masks)
 		return;
-	for (int i = 0; i < dev->nmask_lines; i++)
-		(mask ? irq_mask : irq_unmask)(dev->mask_line[i]);
+	for (int i = 0; i < dev->nlines; i++)
+		(mask ? irq_mask : irq_unmask)(dev->line[i]);
 }
 
-enum trap_action dev_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg, const int *lines,
-			   int nlines, const struct hk_dev_stats *st)
+enum trap_action dev_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
 {
-	struct device *dev = f->dev;
+	const struct driver *drv = f->dev->drv;
+	struct hk_dev_stats st = { 0 };
 
 	switch (cmd) {
 	case HK_IOC_STATS:
-		t->ret = copy_to_guest(t->task->tid, arg, st, sizeof *st) < 0 ? -EFAULT : 0;
+		if (drv->stats)
+			drv->stats(f->dev, &st);
+		t->ret = copy_to_guest(t->task->tid, arg, &st, sizeof st) < 0 ? -EFAULT : 0;
 		return TRAP_RETURN;
 	case HK_IOC_MASK:
 	case HK_IOC_UNMASK:
-		dev->nmask_lines = nlines < (int)NELEM(dev->mask_line) ? nlines : (int)NELEM(dev->mask_line);
-		memcpy(dev->mask_line, lines, sizeof dev->mask_line[0] * (size_t)dev->nmask_lines);
 		hold_mask(f, cmd == HK_IOC_MASK);
 		t->ret = 0;
 		return TRAP_RETURN;
 	default:
+		if (drv->fops.ioctl)
+			return drv->fops.ioctl(f, t, cmd, arg);
 		t->ret = -ENOTTY;
 		return TRAP_RETURN;
 	}

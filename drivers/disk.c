@@ -388,7 +388,8 @@ static enum trap_action disk_ioctl(struct devfile *f, struct trap *t, unsigned c
 		t->ret = copy_to_guest(t->task->tid, arg, &d->size, sizeof d->size) < 0 ? -EFAULT : 0;
 		return TRAP_RETURN;
 	default:
-		return dev_ioctl(f, t, cmd, arg, &d->line, 1, &d->st);
+		t->ret = -ENOTTY;
+		return TRAP_RETURN;
 	}
 }
 
@@ -445,7 +446,7 @@ static int disk_start(struct device *dev)
 	struct disk *d = dev->priv;
 	int rc;
 
-	if ((d->line = dev_request_line(dev->name, IPL_BIO, disk_top, disk_bottom, d, &d->efd)) < 0)
+	if ((d->line = dev_request_line(dev, dev->name, IPL_BIO, disk_top, disk_bottom, d, &d->efd)) < 0)
 		return d->line;
 	return (rc = start_thread_off(hardware, d, devices_host_cpu())) ? -rc : 0;
 }

@@ -108,8 +108,8 @@ struct device {
 	int index;			/* its place on the command line: the minor number */
 	struct stat st;			/* its /dev/hostk file, as the guests see it */
 	struct devfile *files;
-	int masks;			/* open files that hold its lines masked */
-	int mask_line[2], nmask_lines;	/* the lines they hold (dev_ioctl) */
+	int line[2], nlines;		/* its interrupt lines (dev_request_line) */
+	int masks;			/* open files that hold them masked */
 	void *priv;
 	struct device *next;
 };
@@ -119,20 +119,21 @@ const char *dev_opt(const struct device *dev, const char *name);
 /* An option as a number in [min, max]: 0, or -1 with err. */
 int dev_opt_num(const struct device *dev, const char *name, long min, long max, long *out, char *err,
 		size_t errlen);
-/* A line for a device (request_irq) and the eventfd its hardware side
- * raises it by, watched by the interrupt controller: the line, with the
- * eventfd in *efd, or -errno. */
-int dev_request_line(const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom, void *cookie, int *efd);
+/* A line for a device (request_irq; the device, if any, keeps it among
+ * its lines) and the eventfd its hardware side raises it by, watched by
+ * the interrupt controller: the line, with the eventfd in *efd, or -errno. */
+int dev_request_line(struct device *dev, const char *name, int ipl, irq_top_fn *top, irq_bottom_fn *bottom,
+		     void *cookie, int *efd);
 /* A top half's acknowledgement: the events the line's eventfd counted
  * (more than one were coalesced into this interrupt, and are counted so),
  * or 0 for a spurious interrupt (counted, the line re-armed). */
 uint64_t dev_ack(int line, int efd);
-/* The ioctls every device answers (HK_IOC_STATS, HK_IOC_MASK,
- * HK_IOC_UNMASK: devices.h), for its lines (nlines of them) and counters;
- * ENOTTY otherwise.  A mask is the open file's: the lines stay masked while
- * any file holds them so, and a file's release lets go of its hold. */
-enum trap_action dev_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg, const int *lines,
-			   int nlines, const struct hk_dev_stats *st);
+/* An ioctl of a device's descriptor.  Every device answers HK_IOC_STATS
+ * (its driver's stats) and HK_IOC_MASK, HK_IOC_UNMASK (its lines:
+ * devices.h); the rest is its driver's ioctl, or ENOTTY.  A mask is the
+ * open file's: the lines stay masked while any file holds them so, and a
+ * file's release lets go of its hold. */
+enum trap_action dev_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg);
 /* The CPU hostk is pinned to, or -1: hardware threads start off it
  * (start_thread_off). */
 int devices_host_cpu(void);

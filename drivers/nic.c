@@ -277,7 +277,7 @@ static int nic_start(struct device *dev)
 	struct nic *n = dev->priv;
 	int rc;
 
-	if ((n->line = dev_request_line(dev->name, IPL_NET, nic_top, nic_bottom, n, &n->efd)) < 0)
+	if ((n->line = dev_request_line(dev, dev->name, IPL_NET, nic_top, nic_bottom, n, &n->efd)) < 0)
 		return n->line;
 	return (rc = start_thread_off(hardware, n, devices_host_cpu())) ? -rc : 0;
 }
@@ -339,13 +339,6 @@ static void nic_stop(struct device *dev)
 	}
 }
 
-static enum trap_action nic_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
-{
-	struct hk_dev_stats st;
-
-	nic_stats(f->dev, &st);
-	return dev_ioctl(f, t, cmd, arg, &((struct nic *)f->dev->priv)->line, 1, &st);
-}
 
 const struct driver nic_driver = {
 	.kind = "nic",
@@ -360,5 +353,5 @@ const struct driver nic_driver = {
 	.release = nic_release,
 	.stop = nic_stop,
 	.stats = nic_stats,
-	.fops = { .write = nic_write, .ioctl = nic_ioctl },
+	.fops = { .write = nic_write },
 };

@@ -156,7 +156,7 @@ static int rng_start(struct device *dev)
 	struct rng *r = dev->priv;
 	int rc;
 
-	if ((r->line = dev_request_line(dev->name, IPL_TTY, rng_top, rng_bottom, r, &r->efd)) < 0)
+	if ((r->line = dev_request_line(dev, dev->name, IPL_TTY, rng_top, rng_bottom, r, &r->efd)) < 0)
 		return r->line;
 	return (rc = start_thread_off(hardware, r, devices_host_cpu())) ? -rc : 0;
 }
@@ -184,12 +184,6 @@ static void rng_stats(struct device *dev, struct hk_dev_stats *out)
 	*out = ((struct rng *)dev->priv)->st;
 }
 
-static enum trap_action rng_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
-{
-	struct rng *r = f->dev->priv;
-
-	return dev_ioctl(f, t, cmd, arg, &r->line, 1, &r->st);
-}
 
 const struct driver rng_driver = {
 	.kind = "rng",
@@ -201,5 +195,5 @@ const struct driver rng_driver = {
 	.open = rng_open,
 	.release = rng_release,
 	.stats = rng_stats,
-	.fops = { .write = rng_write, .ioctl = rng_ioctl },
+	.fops = { .write = rng_write },
 };

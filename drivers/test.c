@@ -197,14 +197,14 @@ static void bottom_half(int line, void *cookie)
 	}
 }
 
-int testdev_boot(int avoid_cpu)
+int testdev_boot(struct device *dev, int avoid_cpu)
 {
 	int rc;
 
 	for (int i = 0; i < 2; i++) {
 		struct testline *l = &lines[i];
 
-		if ((l->line = dev_request_line(l->name, l->ipl, top_half, bottom_half, l, &l->efd)) < 0)
+		if ((l->line = dev_request_line(dev, l->name, l->ipl, top_half, bottom_half, l, &l->efd)) < 0)
 			return l->line;
 	}
 	unquiet.fn = end_quiet;
@@ -312,8 +312,7 @@ void test_hkcall_exit(struct device *dev, struct trap *t)
 
 static int test_start(struct device *dev)
 {
-	(void)dev;
-	return testdev_boot(devices_host_cpu());
+	return testdev_boot(dev, devices_host_cpu());
 }
 
 static void test_forget(struct device *dev, struct task *tk)
@@ -360,14 +359,6 @@ static void test_stats(struct device *dev, struct hk_dev_stats *out)
 	}
 }
 
-static enum trap_action test_ioctl(struct devfile *f, struct trap *t, unsigned cmd, unsigned long arg)
-{
-	struct hk_dev_stats st;
-	int both[2] = { lines[0].line, lines[1].line };
-
-	test_stats(f->dev, &st);
-	return dev_ioctl(f, t, cmd, arg, both, 2, &st);
-}
 
 const struct driver test_driver = {
 	.kind = "test",
@@ -377,5 +368,5 @@ const struct driver test_driver = {
 	.start = test_start,
 	.forget = test_forget,
 	.stats = test_stats,
-	.fops = { .read = test_read, .ioctl = test_ioctl },
+	.fops = { .read = test_read },
 };

@@ -9,8 +9,11 @@
 
 #include "../guest/include/hostk/hkcall.h"
 
-/* Request the lines and start the hardware thread (off avoid_cpu if it can). */
-int testdev_boot(int avoid_cpu);
+struct device;
+
+/* Request the lines (dev's, if given) and start the hardware thread (off
+ * avoid_cpu if it can). */
+int testdev_boot(struct device *dev, int avoid_cpu);
 /* Stop the hardware thread and close the lines' eventfds: the device as
  * before testdev_boot, its counts at 0 (tests, each from scratch). */
 void testdev_shutdown(void);

@@ -104,8 +104,8 @@ static void boot_lines(irq_top_fn *lo_top, irq_top_fn *hi_top)
 {
 	ck_assert_int_eq(irq_boot(), 0);
 	ck_assert_int_eq(request_irq("timer", IPL_CLOCK, no_top, NULL, NULL), 0);
-	lo_line = dev_request_line("test-lo", IPL_TEST_LO, lo_top, NULL, NULL, &lo_fd);
-	hi_line = dev_request_line("test-hi", IPL_TEST_HI, hi_top, NULL, NULL, &hi_fd);
+	lo_line = dev_request_line(NULL, "test-lo", IPL_TEST_LO, lo_top, NULL, NULL, &lo_fd);
+	hi_line = dev_request_line(NULL, "test-hi", IPL_TEST_HI, hi_top, NULL, NULL, &hi_fd);
 	ck_assert_int_eq(lo_line, 1);
 	ck_assert_int_eq(hi_line, 2);
 }
@@ -122,7 +122,7 @@ static void raise_fd(int fd)
 static void boot_device(void)
 {
 	ck_assert_int_eq(irq_boot(), 0);
-	ck_assert_int_eq(testdev_boot(-1), 0);
+	ck_assert_int_eq(testdev_boot(NULL, -1), 0);
 	ck_assert_int_eq(spl_current(), IPL_NONE);
 	ck_assert(irq_enabled());
 }
@@ -512,7 +512,7 @@ START_TEST(test_burst_unmasked)
 	sched_init(1, 10);
 	ck_assert_int_eq(irq_boot(), 0);
 	ck_assert_int_eq(timer_boot(100), 0);
-	ck_assert_int_eq(testdev_boot(-1), 0);
+	ck_assert_int_eq(testdev_boot(NULL, -1), 0);
 	timer_reprogram();
 	testdev_raise(HK_TEST_LO, BURST);
 	ck_assert_msg(wait_until(burst_handled, 15 * SEC), "handled %llu of %d (throttled %llu)",
@@ -576,7 +576,7 @@ START_TEST(test_storm)
 	/* A long tick (100 ms): the budget is reached at 640 deliveries a
 	 * second, which a moderately loaded machine still manages. */
 	ck_assert_int_eq(timer_boot(10), 0);
-	ck_assert_int_eq(testdev_boot(cpu), 0);
+	ck_assert_int_eq(testdev_boot(NULL, cpu), 0);
 	timer_reprogram();
 	testdev_storm(HK_TEST_LO, true);
 	end = mono_ns() + 3 * SEC;

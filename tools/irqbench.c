@@ -91,7 +91,7 @@ static void boot_machinery(int cpu)
 
 	kr = &scratch;
 	sched_init(1, 10);
-	if ((rc = irq_boot()) < 0 || (rc = timer_boot(HZ)) < 0 || (rc = testdev_boot(cpu)) < 0)
+	if ((rc = irq_boot()) < 0 || (rc = timer_boot(HZ)) < 0 || (rc = testdev_boot(NULL, cpu)) < 0)
 		irqb_fail("cannot boot the interrupt machinery: %s", strerror(-rc));
 	irq_set_idle_window((uintptr_t)hkb_idle_begin, (uintptr_t)hkb_idle_end);
 }

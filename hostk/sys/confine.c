@@ -45,13 +45,8 @@ enum trap_action sys_ioctl(struct trap *t)
 		return refuse(t, -EPERM, cmd == TIOCSTI ? "TIOCSTI (typing into the terminal)" :
 				  cmd == TIOCSETD ? "TIOCSETD (the terminal's line discipline)" : "TIOCLINUX");
 	/* A device's ioctls (the filter traps hostk's type and BLKGETSIZE64). */
-	if ((f = devices_file(t->task->tid, (int)t->arg[0]))) {
-		if (!f->dev->drv->fops.ioctl) {
-			t->ret = -ENOTTY;
-			return TRAP_RETURN;
-		}
-		return dev_next(t, f, f->dev->drv->fops.ioctl(f, t, cmd, t->arg[2]));
-	}
+	if ((f = devices_file(t->task->tid, (int)t->arg[0])))
+		return dev_next(t, f, dev_ioctl(f, t, cmd, t->arg[2]));
 	return TRAP_RUN;
 }
 
