@@ -26,28 +26,48 @@ enum trap_action sys_block(struct trap *t)
 	return TRAP_RUN;
 }
 
-/* What descriptor fd of tid is, from the name the host gives it (name, n
- * bytes): "pipe:[...]", "socket:[...]", "anon_inode:[...]", which may wait,
- * or a path.  A path's name cannot tell a named FIFO, which waits like a
- * pipe, from a file, so its type decides: FIFOs and character devices
- * other than the memory ones (null, zero, full, random, urandom) may
- * wait; files, directories and block devices answer at once. */
-static bool may_block(pid_t tid, int fd, const char *name, ssize_t n)
+/* Descriptor fd of tid: one stat of /proc/TID/fd/N, which is the open
+ * file itself, not a path to it.  False for a bad descriptor (the host
+ * answers the call at once). */
+static bool fd_stat(pid_t tid, int fd, struct stat *st)
 {
 	char link[64];
-	struct stat st;
 
-	if (n <= 0)
-		return false;	/* a bad descriptor: the host answers at once */
-	if (name[0] != '/')
-		return true;
 	snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
-	if (stat(link, &st) < 0)
-		return false;
-	if (S_ISFIFO(st.st_mode))
+	return stat(link, st) == 0;
+}
+
+/* May an I/O on this open file wait?  Pipes and named FIFOs, sockets,
+ * anonymous inodes (eventfd, timerfd, signalfd, epoll...: no file type)
+ * and character devices other than the memory ones (null, zero, full,
+ * random, urandom: major 1; but /dev/kmsg, 1:11, waits for the next
+ * message) may; files, directories and block devices answer at once. */
+static bool may_block(const struct stat *st)
+{
+	switch (st->st_mode & S_IFMT) {
+	case S_IFIFO:
+	case S_IFSOCK:
+	case 0:
 		return true;
-	/* /dev/kmsg (1:11) waits for the next message. */
-	return S_ISCHR(st.st_mode) && (major(st.st_rdev) != 1 || minor(st.st_rdev) == 11);
+	case S_IFCHR:
+		return major(st->st_rdev) != 1 || minor(st->st_rdev) == 11;
+	default:
+		return false;
+	}
+}
+
+/* A read of a signalfd (its SIGALRMs may be hostk's): an anonymous inode
+ * whose name says so. */
+static bool is_signalfd(pid_t tid, int fd, const struct stat *st)
+{
+	char link[64], name[32];
+	ssize_t n;
+
+	if (st->st_mode & S_IFMT)
+		return false;
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
+	n = readlink(link, name, sizeof name - 1);
+	return n > 0 && (name[n] = 0, !strcmp(name, "anon_inode:[signalfd]"));
 }
 
 /* readv and writev reach a driver with their first buffer that has room
@@ -129,32 +149,22 @@ enum trap_action dev_io(struct trap *t, struct devfile *f, bool write, unsigned 
 	return dev_next(t, f, op(f, t, buf, len, off));
 }
 
-/* The host's name for descriptor fd of tid ("" if none), and n as readlink
- * gave it. */
-static ssize_t fd_name(pid_t tid, int fd, char *name, size_t len)
-{
-	char link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
-	n = readlink(link, name, len - 1);
-	name[n > 0 ? n : 0] = 0;
-	return n;
-}
-
 enum trap_action sys_rw(struct trap *t)
 {
-	char name[64];
 	bool write = t->nr == SYS_write || t->nr == SYS_writev || t->nr == SYS_pwritev2;
 	bool vec = t->nr != SYS_read && t->nr != SYS_write;
-	unsigned long ino, buf = t->arg[1];
+	pid_t tid = t->task->tid;
+	int fd = (int)t->arg[0];
+	unsigned long buf = t->arg[1];
 	size_t len = t->arg[2];
 	struct devfile *f;
-	ssize_t n;
+	struct stat st;
 
-	n = fd_name(t->task->tid, (int)t->arg[0], name, sizeof name);
-	t->task->sys.signalfd = t->nr == SYS_read && !strcmp(name, "anon_inode:[signalfd]");
-	if (n > 0 && sscanf(name, "socket:[%lu]", &ino) == 1 && (f = devices_file_by_ino((ino_t)ino))) {
+	t->task->sys.signalfd = false;
+	t->wait = WAIT_NONE;
+	if (!fd_stat(tid, fd, &st))
+		return TRAP_RUN;
+	if (S_ISSOCK(st.st_mode) && (f = devices_file_by_ino(st.st_ino))) {
 		/* preadv2 and pwritev2 at an offset, or (-1) at the position. */
 		bool at = t->nr == SYS_preadv2 || t->nr == SYS_pwritev2;
 		int64_t off = at ? (int64_t)t->arg[3] : -1;
@@ -163,7 +173,9 @@ enum trap_action sys_rw(struct trap *t)
 			return TRAP_RETURN;
 		return dev_io(t, f, write, buf, len, off);
 	}
-	t->wait = may_block(t->task->tid, (int)t->arg[0], name, n) ? WAIT_BLOCK : WAIT_NONE;
+	t->task->sys.signalfd = t->nr == SYS_read && is_signalfd(tid, fd, &st);
+	if (may_block(&st))
+		t->wait = WAIT_BLOCK;
 	return TRAP_RUN;
 }
 
@@ -178,15 +190,12 @@ void sys_rw_exit(struct trap *t)
 enum trap_action sys_pipeio(struct trap *t)
 {
 	int fds[2] = { (int)t->arg[0], t->nr == SYS_splice ? (int)t->arg[2] : (int)t->arg[1] };
-	char name[64];
+	struct stat st;
 
 	t->wait = WAIT_NONE;
-	for (int i = 0; i < (t->nr == SYS_vmsplice ? 1 : 2); i++) {
-		ssize_t n = fd_name(t->task->tid, fds[i], name, sizeof name);
-
-		if (may_block(t->task->tid, fds[i], name, n))
+	for (int i = 0; i < (t->nr == SYS_vmsplice ? 1 : 2); i++)
+		if (fd_stat(t->task->tid, fds[i], &st) && may_block(&st))
 			t->wait = WAIT_BLOCK;
-	}
 	return TRAP_RUN;
 }
 
