@@ -512,18 +512,14 @@ static void reap_closed(void)
 
 struct devfile *devices_file(pid_t tid, int fd)
 {
-	char link[64], name[64];
-	unsigned long ino;
-	ssize_t n;
+	char link[64];
+	struct stat st;
 
 	if (!ndevices)
 		return NULL;
+	/* The open file itself: a device's is a socket of a known inode. */
 	snprintf(link, sizeof link, "/proc/%d/fd/%d", tid, fd);
-	n = readlink(link, name, sizeof name - 1);
-	if (n <= 0)
-		return NULL;
-	name[n] = 0;
-	return sscanf(name, "socket:[%lu]", &ino) == 1 ? devices_file_by_ino((ino_t)ino) : NULL;
+	return stat(link, &st) == 0 && S_ISSOCK(st.st_mode) ? devices_file_by_ino(st.st_ino) : NULL;
 }
 
 struct devfile *devices_file_by_ino(ino_t ino)
