@@ -197,7 +197,6 @@ void kregion_scratch_put(struct task *tk)
 
 void fence_report(const struct task *tk, const char *fmt, ...)
 {
-	static int reported;
 	char msg[256];
 	va_list ap;
 
@@ -208,8 +207,7 @@ void fence_report(const struct task *tk, const char *fmt, ...)
 	kr->fence_refusals++;
 	kr_end(krs);
 	trace_event(tk, "fence: %s", msg);
-	if (reported++ < 16)
-		warn("pid %d: %s", tk->proc ? tk->proc->vpid : 0, msg);
+	warn_often("pid %d: %s", tk->proc ? tk->proc->vpid : 0, msg);
 }
 
 /* Run a syscall in the freshly exec'd guest through its vDSO's syscall

@@ -22,15 +22,14 @@
 static void warn_unknown(long nr)
 {
 	static uint64_t warned[(NR_SYSCALLS + 63) / 64];
-	static int others;
 
 	if (nr >= 0 && nr < NR_SYSCALLS) {
 		if (warned[nr / 64] & (1ull << (nr % 64)))
 			return;
 		warned[nr / 64] |= 1ull << (nr % 64);
 		warn("syscall %s (%ld) is not supported yet: ENOSYS", systab[nr].name ? systab[nr].name : "?", nr);
-	} else if (others++ < 8) {	/* a hostile guest must not flood the log */
-		warn("unknown syscall %ld: ENOSYS", nr);
+	} else {
+		warn_often("unknown syscall %ld: ENOSYS", nr);
 	}
 }
 
